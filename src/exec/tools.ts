@@ -1,0 +1,53 @@
+import {accessSync, constants} from 'node:fs'
+import {join} from 'node:path'
+import {MissingToolError} from '../core/errors.js'
+
+/**
+ * Every host program keel may run, with the Debian package that ships it. `keel doctor` renders this table;
+ * the runner refuses a program that is not listed here, so the table cannot drift from the code.
+ */
+export const HOST_TOOLS = {
+  xz: {debianPackage: 'xz-utils', purpose: 'decompress .deb data and Packages.xz', versionArgs: ['--version']},
+  zstd: {debianPackage: 'zstd', purpose: 'decompress .deb data (zstd members)', versionArgs: ['--version']},
+  gpgv: {debianPackage: 'gpgv', purpose: 'verify InRelease signatures', versionArgs: ['--version']},
+  ldconfig: {debianPackage: 'libc-bin', purpose: 'build ld.so.cache offline (ldconfig -r)', versionArgs: ['--version']},
+  depmod: {debianPackage: 'kmod', purpose: 'build modules.dep offline (depmod -b)', versionArgs: ['--version']},
+  'systemd-sysusers': {debianPackage: 'systemd', purpose: 'create system users from sysusers.d (--root)', versionArgs: ['--version']},
+  systemctl: {debianPackage: 'systemd', purpose: 'apply unit presets offline (--root)', versionArgs: ['--version']},
+  openssl: {debianPackage: 'openssl', purpose: 'hash links for the CA certificate directory', versionArgs: ['version']},
+  'apt-get': {debianPackage: 'apt', purpose: 'test oracle: apt\'s own resolution', versionArgs: ['--version']},
+  dpkg: {debianPackage: 'dpkg', purpose: 'test oracle: dpkg --compare-versions', versionArgs: ['--version']},
+  mmdebstrap: {debianPackage: 'mmdebstrap', purpose: 'benchmark peer', versionArgs: ['--version']},
+} as const satisfies Record<string, {debianPackage: string; purpose: string; versionArgs: readonly string[]}>
+
+export type ToolName = keyof typeof HOST_TOOLS
+
+/** Where tools are looked for: sbin included, since ldconfig and depmod live there and users may not be root. */
+export const TOOL_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+
+const found = new Map<string, string | null>()
+
+export function findTool(name: ToolName): string | null {
+  if (!found.has(name)) {
+    let hit: string | null = null
+    for (const dir of TOOL_PATH) {
+      const candidate = join(dir, name)
+      try {
+        accessSync(candidate, constants.X_OK)
+        hit = candidate
+        break
+      } catch {
+        // not here
+      }
+    }
+    found.set(name, hit)
+  }
+  return found.get(name)!
+}
+
+/** Absolute path of a host tool, or a MissingToolError naming the Debian package that provides it. */
+export function requireTool(name: ToolName): string {
+  const path = findTool(name)
+  if (!path) throw new MissingToolError(name, HOST_TOOLS[name].debianPackage)
+  return path
+}
