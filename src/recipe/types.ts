@@ -7,8 +7,8 @@ import type {Location} from '../core/source.js'
 export interface Recipe {
   /** Absolute path of the top-level recipe file. */
   file: string
-  /** Absolute paths of every file that contributed (the recipe and its includes), in merge order. */
-  files: string[]
+  /** Absolute paths of every recipe file that contributed (the recipe and its includes), in merge order. */
+  sourceFiles: string[]
   image: ImageIdentity
   distribution: Distribution
   /** Packages to install, in recipe order (order matters to the resolver, as it does to apt). */
