@@ -39,6 +39,8 @@ export interface ImageIdentity {
 
 export interface Distribution {
   architecture: string
+  /** Add Debian's Essential: yes packages beyond what the request pulls in (an image needs them; apt's answer does not). */
+  essential: boolean
   sources: SourceSpec[]
 }
 

@@ -1,0 +1,98 @@
+import {mkdtempSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {describe, expect, it} from 'vitest'
+import {DiagnosticsError} from '../../src/core/errors.js'
+import {loadRecipe} from '../../src/recipe/load.js'
+
+function dir(files: Record<string, string>): string {
+  const d = mkdtempSync(join(tmpdir(), 'keel-recipe-'))
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text)
+  return d
+}
+
+describe('loadRecipe', () => {
+  it('merges includes: scalars override, lists append, keyed lists replace, exclude wins', () => {
+    const d = dir({
+      'base.yaml': [
+        'image: {name: base, version: "1.0", channel: alpha}',
+        'packages: [systemd, apt, curl]',
+        'exclude: {paths: [/usr/share/doc/**]}',
+        'users: [{name: core, uid: 500, shell: /bin/sh}]',
+        'files: [{path: /etc/motd, content: base}]',
+        'units: {enable: [ssh.service]}',
+        'kernel: {cmdline: [console=ttyS0]}',
+      ].join('\n'),
+      'variant.yaml': [
+        'include: [base.yaml]',
+        'image: {name: variant}',
+        'packages: [docker.io]',
+        'exclude: {packages: [apt], paths: [/usr/share/man/**]}',
+        'users: [{name: core, uid: 500, shell: /bin/bash}]',
+        'files: [{path: /etc/motd, content: variant}, {path: /etc/issue, content: hi}]',
+        'units: {enable: [docker.service]}',
+        'kernel: {cmdline: [quiet]}',
+      ].join('\n'),
+    })
+    const {recipe} = loadRecipe(join(d, 'variant.yaml'))
+    expect(recipe.sourceFiles).toEqual([join(d, 'base.yaml'), join(d, 'variant.yaml')])
+    expect(recipe.image).toEqual({id: 'keel', name: 'variant', version: '1.0', channel: 'alpha'})
+    expect(recipe.packages.map((p) => p.name)).toEqual(['systemd', 'curl', 'docker.io'])
+    expect(recipe.exclude).toEqual({packages: ['apt'], paths: ['/usr/share/doc/**', '/usr/share/man/**']})
+    expect(recipe.users).toEqual([{name: 'core', uid: 500, shell: '/bin/bash', groups: [], system: false}])
+    expect(recipe.files.map((f) => [f.path, f.content])).toEqual([
+      ['/etc/motd', 'variant'],
+      ['/etc/issue', 'hi'],
+    ])
+    expect(recipe.units.enable).toEqual(['ssh.service', 'docker.service'])
+    expect(recipe.kernel.cmdline).toEqual(['console=ttyS0', 'quiet'])
+    // The default source applies when no layer names one.
+    expect(recipe.distribution).toEqual({architecture: 'amd64', essential: true, sources: [{suites: ['bookworm'], components: ['main']}]})
+    // Locations point into the file that listed the package.
+    expect(recipe.locations.packages.get('docker.io')?.line).toBe(3)
+    expect(recipe.locations.packages.get('curl')?.file).toMatch(/base\.yaml$/)
+  })
+
+  it('reports problems of every file together, and include cycles', () => {
+    const d = dir({
+      'a.yaml': 'include: [b.yaml]\nbogus: 1\n',
+      'b.yaml': 'include: [a.yaml]\npackages: [Bad!]\n',
+    })
+    let caught: unknown
+    try {
+      loadRecipe(join(d, 'a.yaml'))
+    } catch (err) {
+      caught = err
+    }
+    expect(caught).toBeInstanceOf(DiagnosticsError)
+    const messages = (caught as DiagnosticsError).diagnostics.map((x) => `${x.location?.file.replace(/.*\//, '')}:${x.location?.line} ${x.message.split(' (')[0]}`)
+    expect(messages).toContain("a.yaml:2 unknown key 'bogus' at the top level")
+    expect(messages).toContain("b.yaml:2 'packages[0]' has an invalid value")
+  })
+
+  it('detects an include cycle with the chain', () => {
+    const d = dir({'a.yaml': 'include: [b.yaml]\n', 'b.yaml': 'include: [a.yaml]\n'})
+    expect(() => loadRecipe(join(d, 'a.yaml'))).toThrow(/include cycle: .*a\.yaml -> .*b\.yaml -> .*a\.yaml/)
+  })
+
+  it('resolves file sources against the recipe folder and reports missing ones', () => {
+    const d = dir({'r.yaml': 'files:\n  - path: /etc/x\n    source: files/missing.conf\n'})
+    expect(() => loadRecipe(join(d, 'r.yaml'))).toThrow(DiagnosticsError)
+    try {
+      loadRecipe(join(d, 'r.yaml'))
+    } catch (err) {
+      expect((err as DiagnosticsError).diagnostics[0]!.location!.line).toBe(2)
+    }
+  })
+
+  it('loads the shipped recipes', () => {
+    for (const name of ['base', 'docker', 'etcd']) {
+      const {recipe, diagnostics} = loadRecipe(`recipes/${name}.yaml`)
+      expect(diagnostics).toEqual([])
+      expect(recipe.packages.map((p) => p.name)).toContain('systemd')
+      expect(recipe.exclude.packages).toEqual(['apt', 'dpkg'])
+    }
+    expect(loadRecipe('recipes/docker.yaml').recipe.packages.map((p) => p.name)).toContain('docker.io')
+    expect(loadRecipe('recipes/etcd.yaml').recipe.image.name).toBe('keel-etcd')
+  })
+})
