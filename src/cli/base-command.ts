@@ -1,4 +1,5 @@
 import {Command, Flags, Errors} from '@oclif/core'
+import {type Diagnostic, formatDiagnostics} from '../core/diagnostics.js'
 import {KeelError} from '../core/errors.js'
 import {setCommandLogger} from '../exec/run.js'
 import {progressMode, Steps} from './progress.js'
@@ -40,6 +41,18 @@ export abstract class KeelCommand<T> extends Command {
       process.exitCode = this.report(err)
       return undefined
     }
+  }
+
+  /** Print warnings (or any non-fatal diagnostics) on stderr; stdout stays data only. */
+  protected printDiagnostics(list: readonly Diagnostic[]): void {
+    if (list.length) process.stderr.write(`${formatDiagnostics(list)}\n`)
+  }
+
+  /** Run a loader that returns warnings alongside its result, print the warnings, return the result. */
+  protected loadWithWarnings<R extends {diagnostics: Diagnostic[]}>(load: () => R): R {
+    const loaded = load()
+    this.printDiagnostics(loaded.diagnostics)
+    return loaded
   }
 
   private report(err: unknown): number {
