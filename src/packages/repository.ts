@@ -1,0 +1,248 @@
+import {createReadStream} from 'node:fs'
+import {readFile} from 'node:fs/promises'
+import {pipeline} from 'node:stream/promises'
+import {gunzipSync} from 'node:zlib'
+import {KeelError, ToolFailedError} from '../core/errors.js'
+import {sha256Hex} from '../core/hashing.js'
+import {silentReporter, type Reporter} from '../core/progress.js'
+import {run, spawnFilter} from '../exec/run.js'
+import type {PackageCache} from './cache.js'
+import {parsePackagesIndex} from './control.js'
+import {downloadToCache, fetchBytes, HttpStatusError, type HttpOptions} from './download.js'
+import {DEFAULT_FRESHNESS, freshnessProblem, parseRelease, type FreshnessPolicy, type Release} from './release.js'
+import {hostProxyConfig} from './sources.js'
+import type {BinaryPackage, PackageUniverse, RepositorySource} from './types.js'
+
+/**
+ * Signed repository metadata → the package universe. Trust flows one way: gpgv verifies InRelease and only
+ * the text gpgv outputs is parsed; that text lists the sha256 of every Packages index; each index is
+ * verified against it before it is decompressed, and its stanzas carry the sha256 of every .deb.
+ */
+
+export interface LoadUniverseOptions {
+  architecture: string
+  cache: PackageCache
+  /** Use only the cached InRelease files and indexes (still verified). */
+  offline?: boolean
+  reporter?: Reporter
+  /**
+   * Date checks on the signed Release. Default: apt's Acquire::Check-Valid-Until / Acquire::Check-Date from
+   * the host's apt configuration (both on unless set to "false"), 10 minutes tolerance for future dates.
+   */
+  freshness?: FreshnessPolicy
+  /** Clock for the date checks (tests). */
+  now?: () => number
+  http?: HttpOptions
+}
+
+interface VerifiedRelease {
+  source: RepositorySource
+  url: string
+  release: Release
+  inReleaseSha256: string
+}
+
+export async function loadUniverse(sources: readonly RepositorySource[], opts: LoadUniverseOptions): Promise<PackageUniverse> {
+  const reporter = opts.reporter ?? silentReporter
+  const freshness = opts.freshness ?? (await hostFreshnessPolicy())
+  await opts.cache.removeAbandonedTemps()
+  const releases = await Promise.all(sources.map((s) => loadRelease(s, opts, freshness, reporter)))
+  const packages: BinaryPackage[] = []
+  // Indexes are decompressed and parsed one after another: parsing is CPU-bound, and the order of the
+  // universe must follow the order of the sources whatever finished first.
+  const downloads = releases.map((r) => indexFiles(r, opts.architecture).map((f) => ensureIndex(r, f, opts)))
+  // Mark every download as handled now: they are awaited in order below, and one may fail before its turn.
+  for (const d of downloads.flat()) d.catch(() => {})
+  for (let i = 0; i < releases.length; i++) {
+    const r = releases[i]!
+    const files = indexFiles(r, opts.architecture)
+    for (let j = 0; j < files.length; j++) {
+      const file = files[j]!
+      const path = await downloads[i]![j]!
+      reporter.status(`parsing ${r.source.suite}/${file.path}`)
+      const text = await decompress(path, file.path)
+      const repo = {uri: r.source.uri, suite: r.source.suite, component: file.component}
+      const {packages: parsed, problems} = parsePackagesIndex(text, repo)
+      if (problems.length > 0) {
+        const p = problems[0]!
+        throw new KeelError(
+          `${r.source.uri}/dists/${r.source.suite}/${file.path}: line ${p.line}: ${p.message}` +
+            (problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ''),
+          'integrity',
+        )
+      }
+      for (const pkg of parsed) packages.push(pkg)
+    }
+  }
+  // Downloads of later sources may still be running if an earlier one failed; wait so no error is unhandled.
+  await Promise.allSettled(downloads.flat())
+  return {
+    architecture: opts.architecture,
+    packages,
+    releases: releases.map((r) => ({
+      uri: r.source.uri,
+      suite: r.source.suite,
+      date: r.release.date ?? '',
+      inReleaseSha256: r.inReleaseSha256,
+    })),
+  }
+}
+
+/** apt's own date checks from the host configuration, so keel agrees with apt on this machine. */
+export async function hostFreshnessPolicy(root = '/'): Promise<FreshnessPolicy> {
+  const {apt} = await hostProxyConfig(root, {})
+  const off = (key: string): boolean => ['false', 'no', '0', 'off'].includes((apt.get(key) ?? '').toLowerCase())
+  return {
+    ...DEFAULT_FRESHNESS,
+    checkValidUntil: !off('acquire::check-valid-until'),
+    checkDate: !off('acquire::check-date'),
+  }
+}
+
+/** gpgv's verified output of `data`, or a KeelError('integrity') with gpgv's reason. */
+export async function verifyInRelease(data: Uint8Array, keyrings: readonly string[], url: string): Promise<string> {
+  const args = ['--quiet']
+  for (const k of keyrings) args.push('--keyring', k)
+  args.push('--output', '-', '-')
+  try {
+    const r = await run('gpgv', args, {input: data})
+    return r.stdout
+  } catch (err) {
+    if (err instanceof ToolFailedError) {
+      const reason = err.stderrTail
+        .split('\n')
+        .filter((l) => /BAD signature|NO_PUBKEY|Can't check signature|no valid OpenPGP|not a detached|keyblock resource|No public key|verify signatures failed/i.test(l))
+        .join('; ')
+      throw new KeelError(
+        `${url}: signature verification failed: ${reason || err.stderrTail.split('\n').pop() || `gpgv exited with ${err.code}`}`,
+        'integrity',
+        `keyring(s): ${keyrings.join(', ')}`,
+      )
+    }
+    throw err
+  }
+}
+
+async function loadRelease(
+  source: RepositorySource,
+  opts: LoadUniverseOptions,
+  freshness: FreshnessPolicy,
+  reporter: Reporter,
+): Promise<VerifiedRelease> {
+  const url = `${source.uri}/dists/${source.suite}/InRelease`
+  const cached = await opts.cache.readInRelease(url)
+  let previousDateMs: number | undefined
+  let data: Buffer
+  if (opts.offline) {
+    if (!cached) {
+      throw new KeelError(`--offline: ${url} is not in the cache (${opts.cache.dir})`, 'network', 'run once without --offline to fill the cache')
+    }
+    data = cached
+  } else {
+    if (cached) {
+      // The previously verified copy sets a floor on the Date a fresh one may carry (rollback protection).
+      try {
+        previousDateMs = parseRelease(await verifyInRelease(cached, source.keyrings, url)).dateMs
+      } catch {
+        previousDateMs = undefined
+      }
+    }
+    reporter.status(`fetching ${url}`)
+    try {
+      data = await fetchBytes(url, opts.http)
+    } catch (err) {
+      if (err instanceof HttpStatusError && err.status === 404) {
+        throw new KeelError(`${url}: not found (no suite '${source.suite}' on this mirror, or it has no InRelease)`, 'network')
+      }
+      throw err
+    }
+  }
+  const text = await verifyInRelease(data, source.keyrings, url)
+  let release: Release
+  try {
+    release = parseRelease(text)
+  } catch (err) {
+    throw new KeelError(`${url}: malformed Release: ${(err as Error).message}`, 'integrity')
+  }
+  const problem = freshnessProblem(release, (opts.now ?? Date.now)(), freshness, previousDateMs)
+  if (problem) {
+    throw new KeelError(`${url}: ${problem}`, 'integrity', 'if the mirror is a deliberate snapshot, set Acquire::Check-Valid-Until "false" in apt.conf')
+  }
+  if (!opts.offline && (!cached || !cached.equals(data))) await opts.cache.writeInRelease(url, data)
+  for (const component of source.components) {
+    if (release.components.length > 0 && !release.components.includes(component) && !release.components.some((c) => c.endsWith(`/${component}`))) {
+      throw new KeelError(`${url}: the suite has no component '${component}' (it has: ${release.components.join(', ')})`, 'input')
+    }
+  }
+  if (release.architectures.length > 0 && !release.architectures.includes(opts.architecture)) {
+    throw new KeelError(`${url}: the suite has no architecture '${opts.architecture}'`, 'input')
+  }
+  return {source, url, release, inReleaseSha256: sha256Hex(data)}
+}
+
+interface IndexFile {
+  component: string
+  /** Relative to dists/<suite>/, e.g. main/binary-amd64/Packages.xz */
+  path: string
+  size: number
+  sha256: string
+}
+
+const COMPRESSIONS = ['.xz', '.gz', ''] as const
+
+/**
+ * The Packages indexes to read for each component: binary-<arch>, plus binary-all when — as apt decides —
+ * the Release names 'all' among its Architectures and does not declare that binary-<arch> already includes
+ * Architecture: all packages (Debian's main archive declares it; debian-security does not list 'all').
+ */
+function indexFiles(r: VerifiedRelease, arch: string): IndexFile[] {
+  const out: IndexFile[] = []
+  const separateAll = r.release.architectures.includes('all') && !r.release.noSupportForArchitectureAll && arch !== 'all'
+  const archs = separateAll ? [arch, 'all'] : [arch]
+  for (const component of r.source.components) {
+    for (const a of archs) {
+      const dir = `${component}/binary-${a}`
+      const hit = COMPRESSIONS.map((ext) => `${dir}/Packages${ext}`).find((p) => r.release.sha256.has(p))
+      if (!hit) {
+        if (a === 'all') continue
+        throw new KeelError(`${r.url}: the signed Release lists no ${dir}/Packages index`, 'integrity')
+      }
+      out.push({component, path: hit, ...r.release.sha256.get(hit)!})
+    }
+  }
+  return out
+}
+
+async function ensureIndex(r: VerifiedRelease, file: IndexFile, opts: LoadUniverseOptions): Promise<string> {
+  const hit = await opts.cache.get(file.sha256, file.size)
+  if (hit) return hit
+  const base = `${r.source.uri}/dists/${r.source.suite}`
+  if (opts.offline) {
+    throw new KeelError(`--offline: ${base}/${file.path} is not in the cache (${opts.cache.dir})`, 'network', 'run once without --offline to fill the cache')
+  }
+  opts.reporter?.status(`fetching ${base}/${file.path}`)
+  const plainUrl = `${base}/${file.path}`
+  if (r.release.acquireByHash) {
+    const dir = file.path.slice(0, file.path.lastIndexOf('/'))
+    const byHashUrl = `${base}/${dir}/by-hash/SHA256/${file.sha256}`
+    try {
+      return await downloadToCache(byHashUrl, file, opts.cache, opts.http)
+    } catch (err) {
+      // A mirror may lag behind on by-hash files; the plain name is verified just the same.
+      if (!(err instanceof HttpStatusError && err.status === 404)) throw err
+    }
+  }
+  return downloadToCache(plainUrl, file, opts.cache, opts.http)
+}
+
+async function decompress(path: string, name: string): Promise<string> {
+  if (name.endsWith('.gz')) return gunzipSync(await readFile(path)).toString('utf8')
+  if (!name.endsWith('.xz')) return readFile(path, 'utf8')
+  const xz = spawnFilter('xz', ['-dc'])
+  const chunks: Buffer[] = []
+  const collect = (async () => {
+    for await (const c of xz.stdout) chunks.push(c as Buffer)
+  })()
+  await Promise.all([pipeline(createReadStream(path), xz.stdin), collect, xz.done])
+  return Buffer.concat(chunks).toString('utf8')
+}
