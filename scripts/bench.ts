@@ -1,0 +1,106 @@
+/**
+ * npm run bench — keel against its peers, measured in the same run on the same machine, printed as ratios.
+ *
+ * rootfs: warm-cache `keel rootfs recipes/base.yaml` (lockfile present, every .deb cached) against mmdebstrap
+ * installing the same package set from the same .debs (copied into its apt cache by a setup hook, so neither
+ * downloads a package). Wall time of the whole command, best of N; keel's peak RSS from GNU time.
+ *
+ * This script is a harness, not product code: it starts processes with node's child_process directly.
+ */
+import {spawnSync} from 'node:child_process'
+import {copyFileSync, existsSync, mkdirSync, readFileSync, rmSync} from 'node:fs'
+import {join, resolve} from 'node:path'
+
+const root = resolve(import.meta.dirname, '..')
+const work = join(root, '.bench')
+const runs = Number(process.env.BENCH_RUNS ?? 2)
+mkdirSync(work, {recursive: true})
+
+interface Timed {
+  seconds: number
+  maxRssMiB: number
+}
+
+function timed(argv: string[], env: NodeJS.ProcessEnv = process.env): Timed {
+  const stats = join(work, 'time.txt')
+  const r = spawnSync('/usr/bin/time', ['-f', '%e %M', '-o', stats, ...argv], {cwd: root, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 28})
+  if (r.status !== 0) {
+    process.stderr.write(r.stderr.toString().slice(-4000))
+    throw new Error(`benchmark command failed (${r.status}): ${argv.join(' ')}`)
+  }
+  const [secs, rssKiB] = readFileSync(stats, 'utf8').trim().split('\n').pop()!.split(' ')
+  return {seconds: Number(secs), maxRssMiB: Number(rssKiB) / 1024}
+}
+
+function best(argv: string[], n: number, before?: () => void): Timed {
+  let result: Timed | undefined
+  for (let i = 0; i < n; i++) {
+    before?.()
+    const t = timed(argv)
+    process.stderr.write(`  ${argv[0]!.split('/').pop()} run ${i + 1}: ${t.seconds.toFixed(1)} s, ${t.maxRssMiB.toFixed(0)} MiB\n`)
+    if (!result || t.seconds < result.seconds) result = t
+  }
+  return result!
+}
+
+const rows: Array<[string, string, string, string]> = []
+
+// --- rootfs: keel vs mmdebstrap -------------------------------------------------------------------------
+const keel = join(root, 'bin/keel')
+const lockfile = join(work, 'base.lock.json')
+const tar = join(work, 'keel-base.tar')
+process.stderr.write('bench: warming keel (lock + fetch)\n')
+timed([keel, 'rootfs', 'recipes/base.yaml', '--lockfile', lockfile, '--update-lock', '-o', tar])
+const keelRootfs = best([keel, 'rootfs', 'recipes/base.yaml', '--lockfile', lockfile, '-o', tar], runs)
+
+// The same package set for mmdebstrap: every locked package (request closure + essential), from the same
+// verified .debs, named as apt names archive files so apt finds them and downloads nothing.
+const lock = JSON.parse(readFileSync(lockfile, 'utf8')) as {packages: Pkg[]; added: Pkg[]}
+interface Pkg {
+  name: string
+  version: string
+  architecture: string
+  sha256: string
+}
+const cacheDir = process.env.XDG_CACHE_HOME ? join(process.env.XDG_CACHE_HOME, 'keel') : join(process.env.HOME ?? '/root', '.cache/keel')
+const debs = join(work, 'debs')
+rmSync(debs, {recursive: true, force: true})
+mkdirSync(debs, {recursive: true})
+const all = [...lock.packages, ...lock.added]
+for (const p of all) {
+  const apt = `${p.name}_${p.version.replace(/:/g, '%3a')}_${p.architecture}.deb`
+  copyFileSync(join(cacheDir, 'sha256', p.sha256.slice(0, 2), p.sha256), join(debs, apt))
+}
+const sources = readFileSync('/etc/apt/sources.list.d/debian.sources', 'utf8')
+const uri = /URIs:\s*(\S+)/.exec(sources)?.[1] ?? 'http://deb.debian.org/debian'
+const mmTar = join(work, 'mmdebstrap-base.tar')
+const mmArgs = [
+  'mmdebstrap',
+  '--variant=essential',
+  `--include=${all.map((p) => p.name).join(',')}`,
+  `--setup-hook=mkdir -p "$1/var/cache/apt/archives" && cp ${debs}/*.deb "$1/var/cache/apt/archives/"`,
+  'bookworm',
+  mmTar,
+  `deb ${uri} bookworm main`,
+  `deb ${uri} bookworm-updates main`,
+  `deb ${uri.replace(/\/debian$/, '/debian-security')} bookworm-security main`,
+]
+let mm: Timed | undefined
+if (existsSync('/usr/bin/mmdebstrap')) {
+  process.stderr.write('bench: mmdebstrap with the same package set\n')
+  mm = best(mmArgs, 1)
+}
+const ratio = mm ? `${(keelRootfs.seconds / mm.seconds).toFixed(2)}×` : 'n/a'
+rows.push(['rootfs recipes/base.yaml, warm cache (s)', keelRootfs.seconds.toFixed(1), mm ? mm.seconds.toFixed(1) : 'n/a', ratio])
+rows.push(['peak memory (MiB)', keelRootfs.maxRssMiB.toFixed(0), mm ? mm.maxRssMiB.toFixed(0) : 'n/a', mm ? `${(keelRootfs.maxRssMiB / mm.maxRssMiB).toFixed(2)}×` : 'n/a'])
+rows.push(['packages', String(all.length), String(all.length), ''])
+
+// --- print -----------------------------------------------------------------------------------------------
+const header: [string, string, string, string] = ['measure', 'keel', 'peer', 'keel/peer']
+const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)))
+const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`
+console.log(line(header))
+console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
+for (const r of rows) console.log(line(r))
+console.log('\npeer: mmdebstrap (variant essential + the same packages, same .debs, maintainer scripts and triggers run)')
+console.log('target: rootfs keel/peer ≤ 0.33×')
