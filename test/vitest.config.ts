@@ -7,6 +7,7 @@ export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/global-setup.ts'],
     // Integration tests share the package cache and a 2-core machine: two forks at most, generous timeouts
     // for network and unpacking.
     pool: 'forks',
