@@ -47,35 +47,39 @@ export async function loadUniverse(sources: readonly RepositorySource[], opts: L
   const freshness = opts.freshness ?? (await hostFreshnessPolicy())
   await opts.cache.removeAbandonedTemps()
   const releases = await Promise.all(sources.map((s) => loadRelease(s, opts, freshness, reporter)))
+  // Downloads and decompression (xz runs as its own process) of all indexes overlap with parsing, which is
+  // CPU-bound and done one index after another so the universe follows the order of the sources.
+  const texts = releases.map((r) =>
+    indexFiles(r, opts.architecture).map((f) => ensureIndex(r, f, opts).then((path) => decompress(path, f.path))),
+  )
+  // Mark every one as handled now: they are awaited in order below, and one may fail before its turn.
+  for (const t of texts.flat()) t.catch(() => {})
   const packages: BinaryPackage[] = []
-  // Indexes are decompressed and parsed one after another: parsing is CPU-bound, and the order of the
-  // universe must follow the order of the sources whatever finished first.
-  const downloads = releases.map((r) => indexFiles(r, opts.architecture).map((f) => ensureIndex(r, f, opts)))
-  // Mark every download as handled now: they are awaited in order below, and one may fail before its turn.
-  for (const d of downloads.flat()) d.catch(() => {})
-  for (let i = 0; i < releases.length; i++) {
-    const r = releases[i]!
-    const files = indexFiles(r, opts.architecture)
-    for (let j = 0; j < files.length; j++) {
-      const file = files[j]!
-      const path = await downloads[i]![j]!
-      reporter.status(`parsing ${r.source.suite}/${file.path}`)
-      const text = await decompress(path, file.path)
-      const repo = {uri: r.source.uri, suite: r.source.suite, component: file.component}
-      const {packages: parsed, problems} = parsePackagesIndex(text, repo)
-      if (problems.length > 0) {
-        const p = problems[0]!
-        throw new KeelError(
-          `${r.source.uri}/dists/${r.source.suite}/${file.path}: line ${p.line}: ${p.message}` +
-            (problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ''),
-          'integrity',
-        )
+  try {
+    for (let i = 0; i < releases.length; i++) {
+      const r = releases[i]!
+      const files = indexFiles(r, opts.architecture)
+      for (let j = 0; j < files.length; j++) {
+        const file = files[j]!
+        const text = await texts[i]![j]!
+        reporter.status(`parsing ${r.source.suite}/${file.path}`)
+        const repo = {uri: r.source.uri, suite: r.source.suite, component: file.component}
+        const {packages: parsed, problems} = parsePackagesIndex(text, repo)
+        if (problems.length > 0) {
+          const p = problems[0]!
+          throw new KeelError(
+            `${r.source.uri}/dists/${r.source.suite}/${file.path}: line ${p.line}: ${p.message}` +
+              (problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ''),
+            'integrity',
+          )
+        }
+        for (const pkg of parsed) packages.push(pkg)
       }
-      for (const pkg of parsed) packages.push(pkg)
     }
+  } finally {
+    // On failure, let the other downloads finish or fail before returning: none may write after we report.
+    await Promise.allSettled(texts.flat())
   }
-  // Downloads of later sources may still be running if an earlier one failed; wait so no error is unhandled.
-  await Promise.allSettled(downloads.flat())
   return {
     architecture: opts.architecture,
     packages,
