@@ -1,0 +1,25 @@
+import type {Fixup, FixupResult} from './types.js'
+import {ResultBuilder} from './util.js'
+
+/**
+ * systemd's postinst runs systemd-machine-id-setup, which would bake one id into every machine. The image
+ * ships "uninitialized" instead: systemd then generates the id on first boot and treats that boot as the
+ * first (ConditionFirstBoot=yes, and `systemctl preset-all` of units Ignition enables), committing the id
+ * once the boot succeeds. An empty file would also mean "no id yet" but not "first boot" (machine-id(5)).
+ */
+export const MACHINE_ID_CONTENT = 'uninitialized\n'
+
+export const machineIdFixup: Fixup = {
+  name: 'machine-id',
+  replaces: 'systemd postinst (systemd-machine-id-setup)',
+  async run(ctx): Promise<FixupResult> {
+    const result = new ResultBuilder()
+    ctx.tree.writeFile('etc/machine-id', MACHINE_ID_CONTENT, {mode: 0o444, owner: 'keel:machine-id'})
+    result.wrote('etc/machine-id')
+    if (ctx.tree.get('var/lib/dbus/machine-id')) {
+      ctx.tree.remove('var/lib/dbus/machine-id')
+      result.removed('var/lib/dbus/machine-id')
+    }
+    return result.result()
+  },
+}
