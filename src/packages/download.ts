@@ -291,6 +291,8 @@ export async function fetchPackages(pkgs: readonly LockedPackage[], opts: FetchP
   if (firstError !== undefined) throw firstError
   status(true)
   const seconds = (Date.now() - started) / 1000
-  reporter?.info(`fetched ${missing.length} package(s), ${formatBytes(totalBytes)} in ${seconds.toFixed(1)} s`)
+  reporter?.info(
+    `fetched ${missing.length} package(s), ${formatBytes(totalBytes)} in ${seconds.toFixed(1)} s (${formatBytes(totalBytes / Math.max(seconds, 0.001))}/s)`,
+  )
   return result
 }
