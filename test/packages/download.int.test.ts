@@ -2,7 +2,7 @@ import {spawn, execFileSync} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer} from 'node:http'
-import type {AddressInfo} from 'node:net'
+import {connect, type AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {fileURLToPath} from 'node:url'
@@ -10,6 +10,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {KeelError} from '../../src/core/errors.js'
 import {PackageCache} from '../../src/packages/cache.js'
 import {fetchPackages} from '../../src/packages/download.js'
+import {parseAptConf} from '../../src/packages/sources.js'
 import {loadUniverse} from '../../src/packages/repository.js'
 import {hostRepositorySources} from '../../src/packages/sources.js'
 import type {BinaryPackage, LockedPackage, PackageUniverse} from '../../src/packages/types.js'
@@ -122,6 +123,71 @@ describe('fetchPackages', () => {
     expect(err.exit).toBe('integrity')
     expect(err.message).toContain(`${p.repository.uri}/${p.filename}: sha256 mismatch`)
     expect(walk(dir)).toEqual([])
+  })
+
+  it('retries a 5xx answer with backoff, but not a 404', async () => {
+    const p = pick('hostname')
+    let requests = 0
+    const server = createServer(async (req, res) => {
+      requests++
+      if (req.url!.includes('missing')) {
+        res.writeHead(404).end()
+      } else if (requests <= 2) {
+        res.writeHead(503).end()
+      } else {
+        const body = Buffer.from(await (await fetch(`${p.repository.uri}${req.url!.replace(/^\/debian/, '')}`)).arrayBuffer())
+        res.writeHead(200, {'content-length': body.length}).end(body)
+      }
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const uri = `http://127.0.0.1:${(server.address() as AddressInfo).port}/debian`
+      const cache = new PackageCache(join(tmp, 'retry'))
+      const result = await fetchPackages([{...p, repository: {...p.repository, uri}}], {cache, retryDelayMs: 10})
+      expect(requests).toBe(3)
+      expect(sha256Of(result.get('hostname')!)).toBe(p.sha256)
+      requests = 0
+      const missing = {...p, sha256: 'e'.repeat(64), filename: 'pool/missing.deb', repository: {...p.repository, uri}}
+      const err = await fetchPackages([missing], {cache, retryDelayMs: 10}).catch((e) => e)
+      expect(requests).toBe(1)
+      expect(err.exit).toBe('network')
+      expect(err.message).toBe(`${uri}/pool/missing.deb: HTTP 404 Not Found`)
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
+  })
+
+  it("goes through the proxy apt's configuration names", async () => {
+    const p = pick('libcap2')
+    const tunnels: string[] = []
+    const sockets: Array<{destroy(): void}> = []
+    const proxy = createServer((_req, res) => res.writeHead(405).end())
+    proxy.on('connect', (req, socket, head) => {
+      tunnels.push(req.url!)
+      sockets.push(socket)
+      const [host, port] = req.url!.split(':')
+      const upstream = connect(Number(port), host!, () => {
+        socket.write('HTTP/1.1 200 Connection Established\r\n\r\n')
+        upstream.write(head)
+        upstream.pipe(socket)
+        socket.pipe(upstream)
+      })
+      sockets.push(upstream)
+      upstream.on('error', () => socket.destroy())
+      socket.on('error', () => upstream.destroy())
+    })
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+    try {
+      const proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`
+      const config = {apt: parseAptConf(`Acquire::http::Proxy "${proxyUrl}";`), env: {}}
+      const result = await fetchPackages([p], {cache: new PackageCache(join(tmp, 'proxied')), proxy: config})
+      expect(sha256Of(result.get('libcap2')!)).toBe(p.sha256)
+      expect(tunnels).toEqual([`${new URL(p.repository.uri).hostname}:${new URL(p.repository.uri).port || 80}`])
+    } finally {
+      // The agent keeps its tunnel alive for reuse; end it so the proxy can close now.
+      for (const socket of sockets) socket.destroy()
+      await new Promise((r) => proxy.close(r))
+    }
   })
 
   it('recovers from a fetch killed mid-download: the rerun completes and the cache holds only verified objects', async () => {
