@@ -1,0 +1,312 @@
+import {type Diagnostic, error} from '../core/diagnostics.js'
+import {DiagnosticsError} from '../core/errors.js'
+import type {Location} from '../core/source.js'
+import {type Alternatives, formatAlternatives, formatRelation, type Relation} from './relations.js'
+import {didYouMean, explainFailure, type Failure} from './resolve-explain.js'
+import {priorityRank, UniverseIndex} from './resolve-index.js'
+import type {BinaryPackage, PackageUniverse} from './types.js'
+
+/**
+ * Choose the binary packages a recipe's package list needs, giving the same answer as
+ * `apt-get install --no-install-recommends <requests>` on an empty system (see README.md for the rule), then
+ * optionally add the Essential set and check Conflicts/Breaks. Pure: the universe comes in as data.
+ */
+
+export interface PackageRequest {
+  name: string
+  /** Exact version wanted (apt's `name=version`); default: the candidate (highest version). */
+  version?: string
+  /** The recipe line that asked for it, for diagnostics. */
+  location?: Location
+}
+
+export interface ResolveOptions {
+  /** Names never installed; a dependency on one of them counts as met and is not followed. */
+  exclude: string[]
+  /** Also install every `Essential: yes` package and what it needs (apt does not do this by itself). */
+  essential: boolean
+}
+
+export interface Resolution {
+  /** The apt-equivalent closure of the requests, sorted by name. */
+  packages: BinaryPackage[]
+  /** Packages beyond that closure (the Essential set and its dependencies), sorted by name. */
+  added: Array<{pkg: BinaryPackage; reason: string}>
+  /** Excluded names that a chosen package depends on, sorted. */
+  excluded: string[]
+  /** Why each chosen package is in: the chain of steps from a request (or from the Essential set). */
+  reasons: Map<string, string[]>
+}
+
+/** apt stops recursing here; so do we (the same depth guard as pkgDepCache::MarkInstall). */
+const MAX_DEPTH = 3000
+
+interface Origin {
+  parent?: string
+  /** The dependency text that pulled the package in, or 'requested' / 'essential' for roots. */
+  via: string
+}
+
+class Marker {
+  readonly marked = new Map<string, BinaryPackage>()
+  readonly origin = new Map<string, Origin>()
+  readonly excludedUsed = new Set<string>()
+  private readonly chosen = (name: string): BinaryPackage | undefined => this.marked.get(name)
+  private readonly candidate = (name: string): BinaryPackage | undefined => this.index.candidate(name)
+
+  constructor(
+    readonly index: UniverseIndex,
+    private readonly excluded: ReadonlySet<string>,
+  ) {}
+
+  markRoot(pkg: BinaryPackage, via: string): void {
+    if (this.marked.has(pkg.name)) return
+    this.marked.set(pkg.name, pkg)
+    this.origin.set(pkg.name, {via})
+  }
+
+  /** Met by a package already chosen; failing that, by an excluded name (treated as present, not followed). */
+  satisfied(group: Alternatives): boolean {
+    if (group.some((rel) => this.index.answers(rel, this.chosen).length > 0)) return true
+    for (const rel of group) {
+      const hit = this.excludedAnswer(rel)
+      if (hit) {
+        this.excludedUsed.add(hit)
+        return true
+      }
+    }
+    return false
+  }
+
+  private excludedAnswer(rel: Relation): string | undefined {
+    if (this.excluded.has(rel.name)) return rel.name
+    for (const prv of this.index.providersOf(rel.name)) {
+      if (this.excluded.has(prv.pkg.name) && this.index.isCandidate(prv.pkg)) return prv.pkg.name
+    }
+    return undefined
+  }
+
+  /**
+   * apt's order of preference for a group (getAllPossibleSolutions + CompareProviders, for an empty
+   * system): alternatives in order; within one, the package of that very name first, then Essential ones,
+   * then by Priority, then by name as a stable stand-in for apt's cache order.
+   */
+  solutions(group: Alternatives): BinaryPackage[] {
+    const out: BinaryPackage[] = []
+    for (const rel of group) {
+      const list = this.index.answers(rel, this.candidate).filter((p) => !this.excluded.has(p.name))
+      list.sort((a, b) => {
+        const aSelf = a.name === rel.name
+        if (aSelf !== (b.name === rel.name)) return aSelf ? -1 : 1
+        if (a.essential !== b.essential) return a.essential ? -1 : 1
+        const pr = priorityRank(a) - priorityRank(b)
+        if (pr !== 0) return pr
+        return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+      })
+      for (const p of list) if (!out.includes(p)) out.push(p)
+    }
+    return out
+  }
+
+  /**
+   * pkgDepCache::MarkInstall with auto-install, depth first: mark the package, then walk its (Pre-)Depends
+   * in order; for an unmet group try each solution until one installs. A dependency that is not a root
+   * fails as a whole (and is unmarked, its own dependencies stay) so the caller can try the next
+   * alternative; a root keeps going so every problem is reported.
+   */
+  install(pkg: BinaryPackage, origin: Origin, depth: number, root: boolean): Failure[] {
+    if (!root) {
+      if (this.marked.get(pkg.name) === pkg) return []
+      if (depth > MAX_DEPTH) return [{pkg, group: [], tried: []}]
+      this.marked.set(pkg.name, pkg)
+      this.origin.set(pkg.name, origin)
+    }
+    const failures: Failure[] = []
+    for (const group of this.index.depends(pkg)) {
+      if (this.satisfied(group)) continue
+      const tried: Failure[] = []
+      let found = false
+      for (const solution of this.solutions(group)) {
+        const sub = this.install(solution, {parent: pkg.name, via: formatAlternatives(group)}, depth + 1, false)
+        if (sub.length === 0) {
+          found = true
+          break
+        }
+        tried.push(sub[0]!)
+      }
+      if (found) continue
+      failures.push({pkg, group, tried})
+      if (!root) {
+        this.marked.delete(pkg.name)
+        this.origin.delete(pkg.name)
+        return failures
+      }
+    }
+    return failures
+  }
+
+  reasonChain(name: string): string[] {
+    const steps: string[] = []
+    const seen = new Set<string>()
+    let cur: string | undefined = name
+    while (cur !== undefined && !seen.has(cur)) {
+      seen.add(cur)
+      const o = this.origin.get(cur)
+      if (!o) break
+      steps.unshift(o.parent === undefined ? `${o.via}: ${cur}` : `${o.parent} depends on ${o.via}`)
+      cur = o.parent
+    }
+    return steps
+  }
+
+  rootOf(name: string): string {
+    let cur = name
+    const seen = new Set<string>()
+    for (;;) {
+      const parent = this.origin.get(cur)?.parent
+      if (parent === undefined || seen.has(parent)) return cur
+      seen.add(cur)
+      cur = parent
+    }
+  }
+}
+
+export function resolve(universe: PackageUniverse, requests: PackageRequest[], opts: ResolveOptions): Resolution {
+  const index = new UniverseIndex(universe)
+  const excluded = new Set(opts.exclude)
+  const diagnostics: Diagnostic[] = []
+  const roots: Array<{pkg: BinaryPackage; request: PackageRequest}> = []
+
+  for (const request of requests) {
+    const pkg = pickRequested(index, request, excluded, diagnostics)
+    if (pkg && !roots.some((r) => r.pkg.name === pkg.name)) roots.push({pkg, request})
+  }
+
+  const marker = new Marker(index, excluded)
+  const rootLocation = new Map<string, Location | undefined>()
+  // apt marks every requested package first and only then installs their dependencies, in command-line
+  // order, so a request satisfies an OR group met earlier in the walk.
+  for (const {pkg, request} of roots) {
+    marker.markRoot(pkg, 'requested')
+    rootLocation.set(pkg.name, request.location)
+  }
+  let unsatisfiable = false
+  for (const {pkg, request} of roots) {
+    for (const f of marker.install(pkg, {via: 'requested'}, 0, true)) {
+      unsatisfiable = true
+      diagnostics.push(explainFailure(index, f, `package '${request.name}'`, request.location))
+    }
+  }
+  const requested = new Set(marker.marked.keys())
+
+  if (opts.essential) {
+    const essentials = [...index.names()]
+      .sort()
+      .map((n) => index.candidate(n)!)
+      .filter((p) => p.essential && !excluded.has(p.name))
+    for (const pkg of essentials) marker.markRoot(pkg, 'essential')
+    for (const pkg of essentials) {
+      for (const f of marker.install(pkg, {via: 'essential'}, 0, true)) {
+        unsatisfiable = true
+        diagnostics.push(explainFailure(index, f, `essential package '${pkg.name}'`, undefined))
+      }
+    }
+  }
+
+  const locate = (name: string): Location | undefined => rootLocation.get(marker.rootOf(name))
+  const broken = checkAllMet(marker, locate)
+  if (broken.length > 0) unsatisfiable = true
+  diagnostics.push(...broken)
+  if (diagnostics.length > 0) throw new DiagnosticsError(diagnostics, unsatisfiable ? 'unsatisfiable' : 'input')
+
+  const conflicts = findConflicts(index, marker.marked, locate)
+  if (conflicts.length > 0) throw new DiagnosticsError(conflicts, 'conflict')
+
+  const byName = (a: BinaryPackage, b: BinaryPackage): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+  const all = [...marker.marked.values()].sort(byName)
+  const reasons = new Map<string, string[]>()
+  for (const p of all) reasons.set(p.name, marker.reasonChain(p.name))
+  return {
+    packages: all.filter((p) => requested.has(p.name)),
+    added: all.filter((p) => !requested.has(p.name)).map((pkg) => ({pkg, reason: reasons.get(pkg.name)!.join(' → ')})),
+    excluded: [...marker.excludedUsed].sort(),
+    reasons,
+  }
+}
+
+/** The stanza a request names: its candidate, a requested version, or the single provider of a virtual name. */
+function pickRequested(
+  index: UniverseIndex,
+  request: PackageRequest,
+  excluded: ReadonlySet<string>,
+  diagnostics: Diagnostic[],
+): BinaryPackage | undefined {
+  const at = request.location
+  if (excluded.has(request.name)) {
+    diagnostics.push(error(`package '${request.name}' is both requested and excluded`, at))
+    return undefined
+  }
+  if (!index.hasName(request.name)) {
+    const providers = [...new Set(index.providersOf(request.name).filter((p) => index.isCandidate(p.pkg)).map((p) => p.pkg.name))].sort()
+    // apt installs the provider of a virtual package when there is exactly one.
+    if (providers.length === 1 && request.version === undefined) return index.candidate(providers[0]!)
+    if (providers.length > 1) {
+      diagnostics.push(error(`'${request.name}' is a virtual package provided by ${providers.join(', ')}; name one of them`, at))
+      return undefined
+    }
+    const guess = didYouMean(request.name, index.names())
+    diagnostics.push(error(`unknown package '${request.name}'${guess ? `; did you mean '${guess}'?` : ''}`, at))
+    return undefined
+  }
+  if (request.version === undefined) return index.candidate(request.name)
+  const exact = index.allVersions(request.name).find((p) => p.version === request.version)
+  if (!exact) {
+    const available = index.allVersions(request.name).map((p) => p.version).join(', ')
+    diagnostics.push(error(`package '${request.name}' has no version '${request.version}' (available: ${available})`, at))
+    return undefined
+  }
+  index.setCandidate(exact)
+  return exact
+}
+
+/** Every chosen package must have each dependency group met by the chosen set (or an excluded name). */
+function checkAllMet(marker: Marker, locate: (name: string) => Location | undefined): Diagnostic[] {
+  const out: Diagnostic[] = []
+  for (const name of [...marker.marked.keys()].sort()) {
+    const pkg = marker.marked.get(name)!
+    for (const group of marker.index.depends(pkg)) {
+      if (marker.satisfied(group)) continue
+      out.push(
+        error(`dependency '${formatAlternatives(group)}' of ${pkg.name} ${pkg.version} is not met by the chosen packages`, locate(name), [
+          {message: `why ${pkg.name} is in: ${marker.reasonChain(name).join(' → ')}`},
+        ]),
+      )
+    }
+  }
+  return out
+}
+
+/** Conflicts and Breaks within the chosen set, through Provides too; a package never conflicts with itself. */
+function findConflicts(
+  index: UniverseIndex,
+  chosen: ReadonlyMap<string, BinaryPackage>,
+  locate: (name: string) => Location | undefined,
+): Diagnostic[] {
+  const out: Diagnostic[] = []
+  const get = (n: string): BinaryPackage | undefined => chosen.get(n)
+  for (const name of [...chosen.keys()].sort()) {
+    const pkg = chosen.get(name)!
+    for (const rel of index.negatives(pkg)) {
+      for (const other of index.answers(rel, get)) {
+        if (other === pkg) continue
+        out.push(
+          error(`${pkg.name} ${pkg.version} conflicts with ${other.name} ${other.version} (${formatRelation(rel)})`, locate(name), [
+            {message: `${other.name} is needed by the request at this location`, location: locate(other.name)},
+          ]),
+        )
+      }
+    }
+  }
+  return out
+}
+
