@@ -105,6 +105,8 @@ export async function hostFreshnessPolicy(root = '/'): Promise<FreshnessPolicy> 
 
 /** gpgv's verified output of `data`, or a KeelError('integrity') with gpgv's reason. */
 export async function verifyInRelease(data: Uint8Array, keyrings: readonly string[], url: string): Promise<string> {
+  const structure = inReleaseStructureProblem(Buffer.from(data).toString('latin1'))
+  if (structure) throw new KeelError(`${url}: ${structure}`, 'integrity')
   const args = ['--quiet']
   for (const k of keyrings) args.push('--keyring', k)
   args.push('--output', '-', '-')
@@ -125,6 +127,23 @@ export async function verifyInRelease(data: Uint8Array, keyrings: readonly strin
     }
     throw err
   }
+}
+
+const SIGNED_HEADER = '-----BEGIN PGP SIGNED MESSAGE-----'
+const SIGNATURE_END = '-----END PGP SIGNATURE-----'
+
+/**
+ * gpgv outputs only the signed text, but, like apt, keel also refuses a file with anything before or after
+ * the one signed message: there is no honest reason for it, and it is how signature-wrapping attacks start.
+ */
+export function inReleaseStructureProblem(text: string): string | undefined {
+  if (!text.startsWith(`${SIGNED_HEADER}\n`) && !text.startsWith(`${SIGNED_HEADER}\r\n`)) {
+    return 'not a clearsigned InRelease (content before the signed message, or no signature at all)'
+  }
+  if (text.indexOf(SIGNED_HEADER, SIGNED_HEADER.length) >= 0) return 'more than one signed message in InRelease'
+  const end = text.indexOf(SIGNATURE_END)
+  if (end < 0 || text.slice(end + SIGNATURE_END.length).trim() !== '') return 'content after the signature in InRelease'
+  return undefined
 }
 
 async function loadRelease(

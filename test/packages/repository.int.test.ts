@@ -128,7 +128,20 @@ describe('loadUniverse against the host mirror', () => {
       (e) => e,
     )
     expect(err.exit).toBe('integrity')
-    expect(err.message).toMatch(/signature verification failed/)
+    expect(err.message).toMatch(/InRelease: not a clearsigned InRelease/)
+  })
+
+  it('refuses an InRelease with content outside the signed message (signature wrapping)', async () => {
+    const real = await updatesSource()
+    const fake = `Origin: Evil\nSHA256:\n ${'f'.repeat(64)} 1 main/binary-amd64/Packages.xz\n\n`
+    for (const wrap of [(t: string) => fake + t, (t: string) => `${t}\n${fake}`]) {
+      const uri = await tamperingMirror(real.uri, (path, body) => (path.endsWith('/InRelease') ? Buffer.from(wrap(body.toString('utf8'))) : body))
+      const err = await loadUniverse([{...real, uri}], {architecture: 'amd64', cache: new PackageCache(join(tmp, 'wrapped')), http: fastRetry}).catch(
+        (e) => e,
+      )
+      expect(err.exit).toBe('integrity')
+      expect(err.message).toMatch(/InRelease: (not a clearsigned InRelease|content after the signature)/)
+    }
   })
 
   it('refuses an InRelease signed by a key outside the given keyrings', async () => {
