@@ -191,9 +191,15 @@ export function resolve(universe: PackageUniverse, requests: PackageRequest[], o
     rootLocation.set(pkg.name, request.location)
   }
   let unsatisfiable = false
+  // Unmet groups of the roots, already explained: the final check must not report them twice.
+  const reported = new Set<string>()
+  const report = (f: Failure): void => {
+    unsatisfiable = true
+    reported.add(`${f.pkg.name}\u0000${formatAlternatives(f.group)}`)
+  }
   for (const {pkg, request} of roots) {
     for (const f of marker.install(pkg, {via: 'requested'}, 0, true)) {
-      unsatisfiable = true
+      report(f)
       diagnostics.push(explainFailure(index, f, `package '${request.name}'`, request.location))
     }
   }
@@ -207,14 +213,14 @@ export function resolve(universe: PackageUniverse, requests: PackageRequest[], o
     for (const pkg of essentials) marker.markRoot(pkg, 'essential')
     for (const pkg of essentials) {
       for (const f of marker.install(pkg, {via: 'essential'}, 0, true)) {
-        unsatisfiable = true
+        report(f)
         diagnostics.push(explainFailure(index, f, `essential package '${pkg.name}'`, undefined))
       }
     }
   }
 
   const locate = (name: string): Location | undefined => rootLocation.get(marker.rootOf(name))
-  const broken = checkAllMet(marker, locate)
+  const broken = checkAllMet(marker, locate, reported)
   if (broken.length > 0) unsatisfiable = true
   diagnostics.push(...broken)
   if (diagnostics.length > 0) throw new DiagnosticsError(diagnostics, unsatisfiable ? 'unsatisfiable' : 'input')
@@ -270,12 +276,12 @@ function pickRequested(
 }
 
 /** Every chosen package must have each dependency group met by the chosen set (or an excluded name). */
-function checkAllMet(marker: Marker, locate: (name: string) => Location | undefined): Diagnostic[] {
+function checkAllMet(marker: Marker, locate: (name: string) => Location | undefined, reported: ReadonlySet<string>): Diagnostic[] {
   const out: Diagnostic[] = []
   for (const name of [...marker.marked.keys()].sort()) {
     const pkg = marker.marked.get(name)!
     for (const group of marker.index.depends(pkg)) {
-      if (marker.satisfied(group)) continue
+      if (marker.satisfied(group) || reported.has(`${name}\u0000${formatAlternatives(group)}`)) continue
       out.push(
         error(`dependency '${formatAlternatives(group)}' of ${pkg.name} ${pkg.version} is not met by the chosen packages`, locate(name), [
           {message: `why ${pkg.name} is in: ${marker.reasonChain(name).join(' → ')}`},
