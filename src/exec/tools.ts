@@ -15,10 +15,12 @@ export const HOST_TOOLS = {
   'systemd-sysusers': {debianPackage: 'systemd', purpose: 'create system users from sysusers.d (--root)', versionArgs: ['--version']},
   systemctl: {debianPackage: 'systemd', purpose: 'apply unit presets offline (--root)', versionArgs: ['--version']},
   openssl: {debianPackage: 'openssl', purpose: 'hash links for the CA certificate directory', versionArgs: ['version']},
+  'update-ca-certificates': {debianPackage: 'ca-certificates', purpose: 'test oracle: Debian\'s own CA bundle builder (directory options)', versionArgs: ['--help']},
   modinfo: {debianPackage: 'kmod', purpose: 'test oracle: resolve a module through the image\'s modules.dep (-b)', versionArgs: ['--version']},
   'apt-get': {debianPackage: 'apt', purpose: 'test oracle: apt\'s own resolution', versionArgs: ['--version']},
   dpkg: {debianPackage: 'dpkg', purpose: 'test oracle: dpkg --compare-versions', versionArgs: ['--version']},
   mmdebstrap: {debianPackage: 'mmdebstrap', purpose: 'benchmark peer', versionArgs: ['--version']},
+  'ignition-validate': {debianPackage: 'ignition', purpose: 'test oracle: validates Ignition configs', versionArgs: ['--version']},
 } as const satisfies Record<string, {debianPackage: string; purpose: string; versionArgs: readonly string[]}>
 
 export type ToolName = keyof typeof HOST_TOOLS

@@ -9,8 +9,9 @@ import {readTreeText, resolveInTree, ResultBuilder} from './util.js'
 /**
  * update-ca-certificates, run by ca-certificates' postinst, offline. Selection: the certificates
  * /etc/ca-certificates.conf lists (a '!' line deselects), or every .crt under /usr/share/ca-certificates
- * when the file lists none (what the postinst's debconf default writes); plus every .crt under
- * /usr/local/share/ca-certificates. Bundle order is bytewise path order; each PEM ends with a newline.
+ * when the file lists none; plus every .crt under /usr/local/share/ca-certificates. Bundle order is the
+ * conf's order (or bytewise path order); each PEM ends with a newline. Without a conf, keel writes one
+ * listing every certificate sorted, as the postinst's debconf default does.
  * Hash links (<subject hash>.N) come from `openssl rehash` run on a scratch copy of the links, renumbered
  * per hash in link-name order so ties are deterministic.
  */
@@ -37,13 +38,15 @@ export function parseCaConf(text: string): ConfSelection {
 }
 
 /**
- * Which certificates (relative to /usr/share/ca-certificates) go in, sorted. `available` is every .crt
- * there; a listed certificate that is not available is dropped, as update-ca-certificates warns and skips.
+ * Which certificates (relative to /usr/share/ca-certificates) go in, in bundle order: the conf's order when
+ * it lists any (update-ca-certificates reads it line by line; the postinst writes it sorted), else every
+ * available one in bytewise order (`find | sort` under LC_ALL=C). A listed certificate that is not available
+ * is dropped, as update-ca-certificates warns and skips it.
  */
 export function selectCertificates(available: string[], conf: ConfSelection | undefined): string[] {
   const have = new Set(available)
-  const chosen = conf && conf.selected.length > 0 ? conf.selected.filter((c) => have.has(c)) : available.filter((c) => !conf?.deselected.includes(c))
-  return [...new Set(chosen)].sort(compareBytes)
+  if (conf && conf.selected.length > 0) return [...new Set(conf.selected.filter((c) => have.has(c)))]
+  return available.filter((c) => !conf?.deselected.includes(c)).sort(compareBytes)
 }
 
 /** The bundle text: each PEM as is, newline-terminated, in the given order. */
@@ -51,9 +54,12 @@ export function bundleText(pems: string[]): string {
   return pems.map((p) => (p.endsWith('\n') ? p : `${p}\n`)).join('')
 }
 
-/** `foo.crt` → `foo.pem`, as update-ca-certificates names the links in /etc/ssl/certs. */
+/**
+ * The link name update-ca-certificates gives a certificate in /etc/ssl/certs: basename without .crt, spaces
+ * and commas to '_', parentheses to '=', plus .pem.
+ */
 export function pemLinkName(certPath: string): string {
-  return basename(certPath).replace(/\.crt$/, '.pem')
+  return `${basename(certPath).replace(/\.crt$/, '').replace(/[ ,]/g, '_').replace(/[()]/g, '=')}.pem`
 }
 
 /** Given `<hash>.<n>` → link-name pairs from openssl, renumber each hash's links in sorted link-name order. */

@@ -13,11 +13,14 @@ describe('CA selection and bundle', () => {
     const conf = parseCaConf('# header\nmozilla/b.crt\n!mozilla/a.crt\nmozilla/gone.crt\nother/z.crt\n')
     expect(conf).toEqual({selected: ['mozilla/b.crt', 'mozilla/gone.crt', 'other/z.crt'], deselected: ['mozilla/a.crt']})
     expect(selectCertificates(available, conf)).toEqual(['mozilla/b.crt', 'other/z.crt'])
+    // update-ca-certificates reads the conf line by line: its order is the bundle's order.
+    expect(selectCertificates(available, parseCaConf('other/z.crt\nmozilla/a.crt\nother/z.crt\n'))).toEqual(['other/z.crt', 'mozilla/a.crt'])
   })
 
   it('concatenates PEMs newline-terminated and names .pem links like update-ca-certificates', () => {
     expect(bundleText(['A\n', 'B', 'C\n'])).toBe('A\nB\nC\n')
     expect(pemLinkName('usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt')).toBe('ISRG_Root_X1.pem')
+    expect(pemLinkName('/x/My CA (test), 2.crt')).toBe('My_CA_=test=__2.pem')
   })
 
   it('renumbers hash collisions in link-name order, whatever order openssl used', () => {
