@@ -1,4 +1,4 @@
-import {isAlias, isMap, isPair, isScalar, isSeq, type Node, parseDocument} from 'yaml'
+import {isAlias, isMap, isPair, isScalar, isSeq, type Node, parseDocument, type Tags} from 'yaml'
 import {type Diagnostic, error} from './diagnostics.js'
 import {type Location, SourceText} from './source.js'
 
@@ -31,6 +31,17 @@ export class PositionMap {
     return this.find(path, this.values)
   }
 
+  /** The exact source text of the value at `path` (no ancestor fallback), e.g. a scalar as written. */
+  rawText(path: readonly PathSegment[]): string | undefined {
+    const r = this.values.get(PositionMap.key(path))
+    return r ? this.source.text.slice(r[0], r[1]) : undefined
+  }
+
+  /** Whether the value at `path` itself has a recorded position. */
+  has(path: readonly PathSegment[]): boolean {
+    return this.values.has(PositionMap.key(path))
+  }
+
   /** Location of the key that introduces `path` (for "unknown key" errors), falling back to the value. */
   keyOf(path: readonly PathSegment[]): Location {
     const k = this.keys.get(PositionMap.key(path))
@@ -52,11 +63,33 @@ export interface ParsedYaml {
   diagnostics: Diagnostic[]
 }
 
+export interface ParseYamlOptions {
+  /**
+   * YAML 1.1 meanings, as older tools (go-yaml v2) read them: `0644` is octal, `yes/no/on/off` are booleans,
+   * `!!binary` is bytes. Sexagesimal numbers and timestamps are left out on purpose: `10:00` stays a string.
+   */
+  yaml11?: boolean
+}
+
+function withoutSexagesimalAndTimestamps(tags: Tags): Tags {
+  return tags.filter((t) => {
+    const tag = t as {tag?: string; format?: string}
+    return tag.format !== 'TIME' && tag.tag !== 'tag:yaml.org,2002:timestamp'
+  })
+}
+
 /** Parse YAML keeping positions. Syntax errors become located diagnostics, all of them. */
-export function parseYaml(file: string, text: string): ParsedYaml {
+export function parseYaml(file: string, text: string, options: ParseYamlOptions = {}): ParsedYaml {
   const source = new SourceText(file, text)
   const positions = new PositionMap(source)
-  const doc = parseDocument(text, {prettyErrors: false, uniqueKeys: true, merge: false})
+  const doc = parseDocument(text, {
+    prettyErrors: false,
+    uniqueKeys: true,
+    merge: false,
+    // Problems are reported as diagnostics; never let the parser print to stderr on its own.
+    logLevel: 'error',
+    ...(options.yaml11 ? {version: '1.1' as const, customTags: withoutSexagesimalAndTimestamps} : {}),
+  })
   const diagnostics: Diagnostic[] = []
   for (const e of doc.errors) {
     const len = Math.max(1, e.pos[1] - e.pos[0])

@@ -1,0 +1,10 @@
+/** cloud-config → Ignition: a pure library (no I/O). The CLI commands and the image build both use it. */
+export {translate, detectKind, type TranslateResult, type InputKind, type TranslateOptionsWithSpec} from './translate.js'
+export {validate, type ValidateResult} from './validate.js'
+export {checkIgnition} from './ignition-check.js'
+export type {TranslateOptions} from './context.js'
+export type {IgnitionConfig} from './builder.js'
+export {IGNITION_SPECS, DEFAULT_SPEC, SPEC_VERSIONS, isSpecVersion, ignitionSchema, specHelp, type SpecVersion} from './specs.js'
+export {cloudConfigSchema} from './cloud-config-schema.js'
+export {parseVarFlags, METADATA_VARIABLES, METADATA_SERVICE, METADATA_ENV_FILE, type VariableName} from './variables.js'
+export {UPDATE_CONF_PATH, REBOOT_MANAGER_UNIT} from './update-config.js'
