@@ -7,7 +7,7 @@ const compiled = new Map<string, ValidateFunction>()
 export function compileSchema(name: string, schema: Record<string, unknown>): ValidateFunction {
   let fn = compiled.get(name)
   if (!fn) {
-    ajv ??= new Ajv({allErrors: true, strict: true, allowUnionTypes: true})
+    ajv ??= new Ajv({allErrors: true, strict: true, allowUnionTypes: true, verbose: true})
     for (const keyword of ['x-go-type', 'x-env', 'x-deprecated']) if (!ajv.getKeyword(keyword)) ajv.addKeyword({keyword})
     fn = ajv.compile(schema)
     compiled.set(name, fn)

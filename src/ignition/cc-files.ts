@@ -20,9 +20,11 @@ export function translateWriteFiles(ctx: TranslateContext): void {
   entries.forEach((_entry, n) => {
     const at = ['write_files', n]
     if (!ctx.get(at, 'object')) return
+    // Content first: an undecodable content is reported even when the entry has other problems.
+    const bytes = fileBytes(ctx, at)
     const rawPath = ctx.get([...at, 'path'], 'string')
     if (!rawPath) {
-      ctx.error('write_files entry has no path', ctx.loc.key(at))
+      ctx.warn('write_files entry has no path; it is skipped (coreos-cloudinit failed on it at boot)', ctx.loc.key(at))
       return
     }
     let path = posix.normalize(rawPath)
@@ -39,7 +41,6 @@ export function translateWriteFiles(ctx: TranslateContext): void {
     if (tmpfs) {
       ctx.warn(`${path} is on a tmpfs (${tmpfs}): Ignition writes it before the real root is up, so it does not survive to the booted system; write it elsewhere or create it from a unit`, ctx.loc.value([...at, 'path']))
     }
-    const bytes = fileBytes(ctx, at)
     if (!bytes) return
     const mode = fileMode(ctx, at)
     const owner = ctx.get([...at, 'owner'], 'string')

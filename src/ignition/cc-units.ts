@@ -31,7 +31,7 @@ export function translateUnits(ctx: TranslateContext): void {
     if (!ctx.get(at, 'object')) return
     const name = ctx.get([...at, 'name'], 'string')
     if (!name) {
-      ctx.error('unit has no name (Ignition needs one; coreos-cloudinit skipped the entry at boot)', ctx.loc.key(at))
+      ctx.warn('unit has no name; the entry is skipped (as coreos-cloudinit did)', ctx.loc.key(at))
       return
     }
     const ext = extension(name)

@@ -23,7 +23,7 @@ export function translateUsers(ctx: TranslateContext): void {
     if (!ctx.get(at, 'object')) return
     const name = ctx.get([...at, 'name'], 'string')
     if (!name) {
-      ctx.error('user has no name (Ignition needs one; coreos-cloudinit skipped the entry)', ctx.loc.key(at))
+      ctx.warn('user has no name; the entry is skipped (as coreos-cloudinit did)', ctx.loc.key(at))
       return
     }
     const str = (k: string) => ctx.get([...at, k], 'string') || undefined

@@ -18,8 +18,18 @@ export function detectKind(text: string): InputKind {
   const first = body.split('\n', 1)[0]!.replace(/\r$/, '')
   if (/^#cloud-config[ \t]*$/.test(first)) return 'cloud-config'
   if (first.startsWith('#!')) return 'script'
-  if (/^\s*\{/.test(body)) return 'ignition'
+  if (/^\s*\{/.test(body) && looksLikeIgnition(body)) return 'ignition'
   return 'unknown'
+}
+
+/** A JSON object with an ignition (3.x) or ignitionVersion (1.x) key; broken JSON that names one counts too. */
+function looksLikeIgnition(body: string): boolean {
+  try {
+    const v = JSON.parse(body) as unknown
+    return typeof v === 'object' && v !== null && ('ignition' in v || 'ignitionVersion' in v)
+  } catch {
+    return /"ignition(Version)?"\s*:/.test(body)
+  }
 }
 
 export function headerDiagnostic(file: string, text: string): Diagnostic {
