@@ -2,7 +2,7 @@ import {ProxyAgent, type Dispatcher} from 'undici'
 import {KeelError} from '../core/errors.js'
 import {formatBytes, type Reporter} from '../core/progress.js'
 import type {PackageCache} from './cache.js'
-import {hostProxyConfig, proxyForUrl, type ProxyConfig} from './sources.js'
+import {hostProxyConfig, proxyForUrl, type ProxyConfig} from './apt-config.js'
 import type {LockedPackage} from './types.js'
 
 /**

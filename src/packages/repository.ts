@@ -1,5 +1,4 @@
 import {createReadStream} from 'node:fs'
-import {readFile} from 'node:fs/promises'
 import {pipeline} from 'node:stream/promises'
 import {createGunzip} from 'node:zlib'
 import {KeelError, ToolFailedError} from '../core/errors.js'
@@ -10,7 +9,7 @@ import type {PackageCache} from './cache.js'
 import {parsePackagesStream} from './control.js'
 import {downloadToCache, fetchBytes, HttpStatusError, type HttpOptions} from './download.js'
 import {DEFAULT_FRESHNESS, freshnessProblem, parseRelease, type FreshnessPolicy, type Release} from './release.js'
-import {hostProxyConfig} from './sources.js'
+import {hostProxyConfig} from './apt-config.js'
 import type {BinaryPackage, PackageUniverse, RepositorySource} from './types.js'
 
 /**
