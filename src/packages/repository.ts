@@ -184,7 +184,7 @@ async function loadRelease(
   return {source, url, release, inReleaseSha256: sha256Hex(data)}
 }
 
-interface IndexFile {
+export interface IndexFile {
   component: string
   /** Relative to dists/<suite>/, e.g. main/binary-amd64/Packages.xz */
   path: string
@@ -192,29 +192,46 @@ interface IndexFile {
   sha256: string
 }
 
+/** Preferred first: the smallest download. */
 const COMPRESSIONS = ['.xz', '.gz', ''] as const
 
 /**
  * The Packages indexes to read for each component: binary-<arch>, plus binary-all when — as apt decides —
  * the Release names 'all' among its Architectures and does not declare that binary-<arch> already includes
  * Architecture: all packages (Debian's main archive declares it; debian-security does not list 'all').
+ * Each is the best compression the signed Release lists. `missing` names binary-<arch> indexes it lacks.
  */
-function indexFiles(r: VerifiedRelease, arch: string): IndexFile[] {
-  const out: IndexFile[] = []
-  const separateAll = r.release.architectures.includes('all') && !r.release.noSupportForArchitectureAll && arch !== 'all'
+export function planIndexFiles(release: Release, components: readonly string[], arch: string): {files: IndexFile[]; missing: string[]} {
+  const files: IndexFile[] = []
+  const missing: string[] = []
+  const separateAll = release.architectures.includes('all') && !release.noSupportForArchitectureAll && arch !== 'all'
   const archs = separateAll ? [arch, 'all'] : [arch]
-  for (const component of r.source.components) {
+  for (const component of components) {
     for (const a of archs) {
       const dir = `${component}/binary-${a}`
-      const hit = COMPRESSIONS.map((ext) => `${dir}/Packages${ext}`).find((p) => r.release.sha256.has(p))
-      if (!hit) {
-        if (a === 'all') continue
-        throw new KeelError(`${r.url}: the signed Release lists no ${dir}/Packages index`, 'integrity')
-      }
-      out.push({component, path: hit, ...r.release.sha256.get(hit)!})
+      const hit = COMPRESSIONS.map((ext) => `${dir}/Packages${ext}`).find((p) => release.sha256.has(p))
+      if (hit) files.push({component, path: hit, ...release.sha256.get(hit)!})
+      else if (a !== 'all') missing.push(`${dir}/Packages`)
     }
   }
-  return out
+  return {files, missing}
+}
+
+/**
+ * Where to fetch an index, in order: the by-hash name when the Release offers it (immune to the index
+ * changing between fetching InRelease and fetching the index), then the plain name.
+ */
+export function indexUrls(suiteBase: string, file: IndexFile, acquireByHash: boolean): string[] {
+  const plain = `${suiteBase}/${file.path}`
+  if (!acquireByHash) return [plain]
+  const dir = file.path.slice(0, file.path.lastIndexOf('/'))
+  return [`${suiteBase}/${dir}/by-hash/SHA256/${file.sha256}`, plain]
+}
+
+function indexFiles(r: VerifiedRelease, arch: string): IndexFile[] {
+  const {files, missing} = planIndexFiles(r.release, r.source.components, arch)
+  if (missing.length > 0) throw new KeelError(`${r.url}: the signed Release lists no ${missing.join(', ')} index`, 'integrity')
+  return files
 }
 
 async function ensureIndex(r: VerifiedRelease, file: IndexFile, opts: LoadUniverseOptions): Promise<string> {
@@ -225,18 +242,15 @@ async function ensureIndex(r: VerifiedRelease, file: IndexFile, opts: LoadUniver
     throw new KeelError(`--offline: ${base}/${file.path} is not in the cache (${opts.cache.dir})`, 'network', 'run once without --offline to fill the cache')
   }
   opts.reporter?.status(`fetching ${base}/${file.path}`)
-  const plainUrl = `${base}/${file.path}`
-  if (r.release.acquireByHash) {
-    const dir = file.path.slice(0, file.path.lastIndexOf('/'))
-    const byHashUrl = `${base}/${dir}/by-hash/SHA256/${file.sha256}`
+  const urls = indexUrls(base, file, r.release.acquireByHash)
+  for (let i = 0; ; i++) {
     try {
-      return await downloadToCache(byHashUrl, file, opts.cache, opts.http)
+      return await downloadToCache(urls[i]!, file, opts.cache, opts.http)
     } catch (err) {
       // A mirror may lag behind on by-hash files; the plain name is verified just the same.
-      if (!(err instanceof HttpStatusError && err.status === 404)) throw err
+      if (i === urls.length - 1 || !(err instanceof HttpStatusError && err.status === 404)) throw err
     }
   }
-  return downloadToCache(plainUrl, file, opts.cache, opts.http)
 }
 
 async function loadIndex(r: VerifiedRelease, file: IndexFile, opts: LoadUniverseOptions): Promise<BinaryPackage[]> {
