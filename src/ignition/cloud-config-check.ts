@@ -1,5 +1,6 @@
 import type {ErrorObject} from 'ajv'
 import {type Diagnostic, error, warning} from '../core/diagnostics.js'
+import type {Location} from '../core/source.js'
 import {type PathSegment, parseYaml, pointerToPath} from '../core/yaml.js'
 import {compileSchema, schemaView} from './ajv.js'
 import {CLOUD_CONFIG, cloudConfigSchema, type FieldSpec} from './cloud-config-schema.js'
@@ -29,7 +30,7 @@ export function checkCloudConfig(file: string, text: string): CheckedCloudConfig
   const parsed = parseYaml(file, text, {yaml11: true})
   const loc = new Locator(parsed.positions)
   const diagnostics = [...parsed.diagnostics]
-  if (diagnostics.some((d) => d.severity === 'error')) return {value: undefined, loc, diagnostics}
+  if (diagnostics.some((d) => d.severity === 'error')) return {value: undefined, loc, diagnostics: withHints(diagnostics, text, loc, true)}
   const root = parsed.value ?? {}
   if (!isMap(root)) {
     diagnostics.push(error('a cloud-config must be a mapping of keys (hostname:, users:, coreos:, ...)', loc.value([])))
@@ -39,7 +40,28 @@ export function checkCloudConfig(file: string, text: string): CheckedCloudConfig
   coerce(value, CLOUD_CONFIG, [], loc, diagnostics)
   const validateFn = compileSchema('cloud-config', cloudConfigSchema())
   if (!validateFn(schemaView(value))) diagnostics.push(...(validateFn.errors ?? []).map((e) => ajvToDiagnostic(e, value, loc)))
-  return {value, loc, diagnostics}
+  return {value, loc, diagnostics: withHints(diagnostics, text, loc, false)}
+}
+
+// Go templates, ERB and Terraform interpolation: the corpus is full of cloud-configs committed unrendered.
+const TEMPLATE = /\{\{[^}]*\}\}|<%=?[^%]*%>|\$\{[A-Za-z_][\w.]*\}/
+
+/** Say why a YAML or value error probably happened, once per diagnostic, as a note. */
+function withHints(diagnostics: Diagnostic[], text: string, loc: Locator, syntax: boolean): Diagnostic[] {
+  const template = TEMPLATE.exec(text)
+  const note = (message: string, location?: Location) => (d: Diagnostic): Diagnostic => ({...d, notes: [...(d.notes ?? []), {message, location}]})
+  return diagnostics.map((d) => {
+    if (d.severity !== 'error') return d
+    if (/^Missing closing ["']quote/.test(d.message)) {
+      return note('continuation lines of a quoted string must be indented more than its key (libyaml, which coreos-cloudinit used, let this pass)')(d)
+    }
+    if (d.location && TEMPLATE.test(d.location.lineText)) return note('this is an unrendered template placeholder; render the template first')(d)
+    if (syntax && template) {
+      const where = loc.positions.source.locate(template.index, template[0].length)
+      return note(`this file contains unrendered template placeholders (first: ${template[0]}); render the template first`, where)(d)
+    }
+    return d
+  })
 }
 
 function normalize(value: Json, path: PathSegment[], orig: PathSegment[], loc: Locator, out: Diagnostic[]): Json {
