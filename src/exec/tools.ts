@@ -20,6 +20,7 @@ export const HOST_TOOLS = {
   'apt-get': {debianPackage: 'apt', purpose: 'test oracle: apt\'s own resolution', versionArgs: ['--version']},
   dpkg: {debianPackage: 'dpkg', purpose: 'test oracle: dpkg --compare-versions', versionArgs: ['--version']},
   mmdebstrap: {debianPackage: 'mmdebstrap', purpose: 'benchmark peer', versionArgs: ['--version']},
+  veritysetup: {debianPackage: 'cryptsetup-bin', purpose: 'test oracle and benchmark peer for keel verity', versionArgs: ['--version']},
   'ignition-validate': {debianPackage: 'ignition', purpose: 'test oracle: validates Ignition configs', versionArgs: ['--version']},
 } as const satisfies Record<string, {debianPackage: string; purpose: string; versionArgs: readonly string[]}>
 
