@@ -278,7 +278,11 @@ export async function fetchPackages(pkgs: readonly LockedPackage[], opts: FetchP
         result.set(pkg.name, path)
         doneCount++
         status()
-      } catch (err) {
+      } catch (caught) {
+        let err = caught
+        if (caught instanceof HttpStatusError && caught.status === 404) {
+          err = new KeelError(`${caught.message} (${pkg.name} ${pkg.version})`, 'network', 'the mirror no longer carries this version; run keel lock to resolve again')
+        }
         if (firstError === undefined) {
           firstError = err
           controller.abort(err)

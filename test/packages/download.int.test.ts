@@ -151,7 +151,8 @@ describe('fetchPackages', () => {
       const err = await fetchPackages([missing], {cache, retryDelayMs: 10}).catch((e) => e)
       expect(requests).toBe(1)
       expect(err.exit).toBe('network')
-      expect(err.message).toBe(`${uri}/pool/missing.deb: HTTP 404 Not Found`)
+      expect(err.message).toBe(`${uri}/pool/missing.deb: HTTP 404 Not Found (hostname ${p.version})`)
+      expect(err.hint).toMatch(/run keel lock/)
     } finally {
       await new Promise((r) => server.close(r))
     }
@@ -188,6 +189,20 @@ describe('fetchPackages', () => {
       for (const socket of sockets) socket.destroy()
       await new Promise((r) => proxy.close(r))
     }
+  })
+
+  it('stops on abort, leaving no temp file', async () => {
+    const kernel = pick(/^linux-image-6\.[0-9.]+-\d+-cloud-amd64$/)
+    const dir = join(tmp, 'aborted')
+    const controller = new AbortController()
+    const reason = new Error('user pressed Ctrl-C')
+    const pending = fetchPackages([kernel], {
+      cache: new PackageCache(dir),
+      signal: controller.signal,
+      reporter: {status: (s) => /packages, [1-9]/.test(s) && controller.abort(reason), info() {}},
+    })
+    await expect(pending).rejects.toBe(reason)
+    expect(walk(dir)).toEqual([])
   })
 
   it('recovers from a fetch killed mid-download: the rerun completes and the cache holds only verified objects', async () => {
