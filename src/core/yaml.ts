@@ -99,7 +99,15 @@ export function parseYaml(file: string, text: string, options: ParseYamlOptions 
     diagnostics.push({severity: 'warning', message: firstLine(w.message), location: source.locate(w.pos[0])})
   }
   if (doc.contents) walk(doc.contents as Node, [], positions)
-  const value = diagnostics.some((d) => d.severity === 'error') ? undefined : doc.toJS({maxAliasCount: 100})
+  let value: unknown
+  if (!diagnostics.some((d) => d.severity === 'error')) {
+    try {
+      value = doc.toJS({maxAliasCount: 100})
+    } catch (err) {
+      // e.g. an alias "bomb" (exponential expansion): refuse it as input, do not crash.
+      diagnostics.push(error(firstLine((err as Error).message), source.locate(0)))
+    }
+  }
   return {value, positions, diagnostics}
 }
 
