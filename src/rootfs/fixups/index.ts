@@ -1,9 +1,11 @@
 import {accountsFixup} from './accounts.js'
 import {alternativesFixup} from './alternatives.js'
+import {baseFilesFixup} from './base-files.js'
 import {caCertificatesFixup} from './ca-certificates.js'
 import {depmodFixup} from './depmod.js'
 import {directoriesFixup} from './directories.js'
 import {hostnameFstabFixup} from './hostname-fstab.js'
+import {kmodFixup} from './kmod.js'
 import {ldconfigFixup} from './ldconfig.js'
 import {machineIdFixup} from './machine-id.js'
 import {mergedUsrFixup} from './merged-usr.js'
@@ -29,9 +31,11 @@ export const FIXUPS: readonly Fixup[] = [
   packageManagerLeftoversFixup,
   accountsFixup,
   statOverridesFixup,
+  baseFilesFixup,
   directoriesFixup,
   alternativesFixup,
   opensshServerFixup,
+  kmodFixup,
   resolvedFixup,
   caCertificatesFixup,
   osReleaseFixup,

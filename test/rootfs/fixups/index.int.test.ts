@@ -97,5 +97,9 @@ describe('all fix-ups on a base-like tree', () => {
     expect(tree.get('var/lib/dpkg')).toBeUndefined()
     expect(tree.get('usr/lib/dbus-1.0/dbus-daemon-launch-helper')).toMatchObject({mode: 0o4754})
     expect(tree.get('etc/sudoers.d/core')).toMatchObject({mode: 0o440})
+    // base-files' and kmod's postinst effects
+    expect(readFileSync(tree.hostPath('etc/profile'), 'utf8')).toBe(readFileSync(tree.hostPath('usr/share/base-files/profile'), 'utf8'))
+    expect(tree.get('var/run')).toMatchObject({type: 'symlink', linkTarget: '/run'})
+    expect(tree.get('etc/modules')?.type).toBe('file')
   })
 })
