@@ -21,6 +21,8 @@ export const HOST_TOOLS = {
   dpkg: {debianPackage: 'dpkg', purpose: 'test oracle: dpkg --compare-versions', versionArgs: ['--version']},
   mmdebstrap: {debianPackage: 'mmdebstrap', purpose: 'benchmark peer', versionArgs: ['--version']},
   veritysetup: {debianPackage: 'cryptsetup-bin', purpose: 'test oracle and benchmark peer for keel verity', versionArgs: ['--version']},
+  sgdisk: {debianPackage: 'gdisk', purpose: 'test oracle: checks the GPTs keel writes (sgdisk -v, -i, -A)', versionArgs: ['--version']},
+  sfdisk: {debianPackage: 'fdisk', purpose: 'test oracle: the partition table as util-linux reads it (sfdisk --json)', versionArgs: ['--version']},
   'ignition-validate': {debianPackage: 'ignition', purpose: 'test oracle: validates Ignition configs', versionArgs: ['--version']},
 } as const satisfies Record<string, {debianPackage: string; purpose: string; versionArgs: readonly string[]}>
 
