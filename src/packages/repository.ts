@@ -45,7 +45,11 @@ export async function loadUniverse(sources: readonly RepositorySource[], opts: L
   const reporter = opts.reporter ?? silentReporter
   const freshness = opts.freshness ?? (await hostFreshnessPolicy())
   await opts.cache.removeAbandonedTemps()
-  const releases = await Promise.all(sources.map((s) => loadRelease(s, opts, freshness, reporter)))
+  // Settle all before reporting a failure, so no InRelease is still being written when the caller sees it.
+  const settled = await Promise.allSettled(sources.map((s) => loadRelease(s, opts, freshness, reporter)))
+  const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+  if (failed) throw failed.reason
+  const releases = settled.map((r) => (r as PromiseFulfilledResult<VerifiedRelease>).value)
   // Every index is downloaded, decompressed (xz runs as its own process) and parsed as a stream, all at
   // once: decompression of one overlaps with parsing of the others. The universe is assembled in source
   // order whatever finished first.
@@ -84,30 +88,83 @@ export async function hostFreshnessPolicy(root = '/'): Promise<FreshnessPolicy> 
   }
 }
 
-/** gpgv's verified output of `data`, or a KeelError('integrity') with gpgv's reason. */
+/**
+ * gpgv's verified output of `data`, or a KeelError('integrity') with gpgv's reason. Accepted as apt accepts:
+ * at least one good signature, with a strong digest, by a key in `keyrings`, and no bad signature. Other
+ * signatures by keys the keyrings lack are ignored (Debian signs with the next release's key as well, which
+ * an older keyring does not have: gpgv then exits 2 though the file is properly signed).
+ */
 export async function verifyInRelease(data: Uint8Array, keyrings: readonly string[], url: string): Promise<string> {
   const structure = inReleaseStructureProblem(Buffer.from(data).toString('latin1'))
   if (structure) throw new KeelError(`${url}: ${structure}`, 'integrity')
-  const args = ['--quiet']
+  const args = ['--status-fd', '2']
   for (const k of keyrings) args.push('--keyring', k)
   args.push('--output', '-', '-')
+  const fail = (reason: string): KeelError =>
+    new KeelError(`${url}: signature verification failed: ${reason}`, 'integrity', `keyring(s): ${keyrings.join(', ')}`)
+  let result: {stdout: string; stderr: string}
   try {
-    const r = await run('gpgv', args, {input: data})
-    return r.stdout
+    result = await run('gpgv', args, {input: data, okExitCodes: [1, 2]})
   } catch (err) {
-    if (err instanceof ToolFailedError) {
-      const reason = err.stderrTail
-        .split('\n')
-        .filter((l) => /BAD signature|NO_PUBKEY|Can't check signature|no valid OpenPGP|not a detached|keyblock resource|No public key|verify signatures failed/i.test(l))
-        .join('; ')
-      throw new KeelError(
-        `${url}: signature verification failed: ${reason || err.stderrTail.split('\n').pop() || `gpgv exited with ${err.code}`}`,
-        'integrity',
-        `keyring(s): ${keyrings.join(', ')}`,
-      )
-    }
+    if (err instanceof ToolFailedError) throw fail(err.stderrTail.split('\n').pop() || `gpgv exited with ${err.code}`)
     throw err
   }
+  const verdict = judgeGpgvStatus(result.stderr)
+  if (!verdict.ok) throw fail(verdict.reason)
+  return result.stdout
+}
+
+/** Hash algorithms (OpenPGP ids) too weak to trust: MD5, SHA-1, RIPEMD-160. */
+const WEAK_DIGESTS = new Set(['1', '2', '3'])
+
+/**
+ * Judge gpgv's `--status-fd` output (other stderr lines are kept for the reason). Pure, so the rules are
+ * tested without crafting signatures.
+ */
+export function judgeGpgvStatus(stderr: string): {ok: true; goodSignatures: number} | {ok: false; reason: string} {
+  const problems: string[] = []
+  const messages: string[] = []
+  let good = 0
+  let pendingGood: string | undefined
+  for (const line of stderr.split('\n')) {
+    if (!line.startsWith('[GNUPG:] ')) {
+      if (line.trim() && !/^gpgv: +(Signature made|using)/.test(line)) messages.push(line.replace(/^gpgv: */, '').trim())
+      continue
+    }
+    const [keyword, ...rest] = line.slice('[GNUPG:] '.length).split(' ')
+    switch (keyword) {
+      case 'NEWSIG':
+        pendingGood = undefined
+        break
+      case 'GOODSIG':
+        pendingGood = rest.slice(1).join(' ')
+        break
+      case 'VALIDSIG':
+        if (pendingGood !== undefined) {
+          if (WEAK_DIGESTS.has(rest[7] ?? '')) problems.push(`signature by ${pendingGood} uses a weak digest`)
+          else good++
+          pendingGood = undefined
+        }
+        break
+      case 'BADSIG':
+        return {ok: false, reason: `BAD signature from ${rest.slice(1).join(' ')}`}
+      case 'EXPKEYSIG':
+        problems.push(`signature by an expired key: ${rest.slice(1).join(' ')}`)
+        break
+      case 'REVKEYSIG':
+        problems.push(`signature by a revoked key: ${rest.slice(1).join(' ')}`)
+        break
+      case 'NO_PUBKEY':
+        problems.push(`no public key ${rest[0]} in the keyring(s)`)
+        break
+      case 'NODATA':
+        problems.push('no signature found')
+        break
+    }
+  }
+  if (good > 0) return {ok: true, goodSignatures: good}
+  const reasons = [...new Set([...problems, ...messages])]
+  return {ok: false, reason: reasons.length > 0 ? reasons.join('; ') : 'no good signature'}
 }
 
 const SIGNED_HEADER = '-----BEGIN PGP SIGNED MESSAGE-----'

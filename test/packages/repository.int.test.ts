@@ -1,4 +1,4 @@
-import {existsSync, mkdtempSync, readdirSync, rmSync} from 'node:fs'
+import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -56,6 +56,42 @@ async function closedPort(): Promise<number> {
   const {port} = server.address() as AddressInfo
   await new Promise((r) => server.close(r))
   return port
+}
+
+/**
+ * The transferable keys of a binary OpenPGP keyring (RFC 4880 packets; a key runs from one public-key
+ * packet to the next), so a test can build a keyring holding only some of them.
+ */
+function splitKeyring(bytes: Buffer): Buffer[] {
+  const keys: Buffer[] = []
+  let pos = 0
+  let keyStart = -1
+  while (pos < bytes.length) {
+    const b = bytes[pos]!
+    let tag: number
+    let len: number
+    let header: number
+    if (b & 0x40) {
+      tag = b & 0x3f
+      const o1 = bytes[pos + 1]!
+      if (o1 < 192) [len, header] = [o1, 2]
+      else if (o1 < 224) [len, header] = [((o1 - 192) << 8) + bytes[pos + 2]! + 192, 3]
+      else [len, header] = [bytes.readUInt32BE(pos + 2), 6]
+    } else {
+      tag = (b >> 2) & 0x0f
+      const lenType = b & 3
+      if (lenType === 0) [len, header] = [bytes[pos + 1]!, 2]
+      else if (lenType === 1) [len, header] = [bytes.readUInt16BE(pos + 1), 3]
+      else [len, header] = [bytes.readUInt32BE(pos + 1), 5]
+    }
+    if (tag === 6) {
+      if (keyStart >= 0) keys.push(bytes.subarray(keyStart, pos))
+      keyStart = pos
+    }
+    pos += header + len
+  }
+  if (keyStart >= 0) keys.push(bytes.subarray(keyStart, pos))
+  return keys
 }
 
 async function updatesSource(): Promise<RepositorySource> {
@@ -151,6 +187,19 @@ describe('loadUniverse against the host mirror', () => {
       cache: new PackageCache(join(tmp, 'wrongkey')),
     }).catch((e) => e)
     expect(err.exit).toBe('integrity')
+  })
+
+  it('accepts an InRelease with one good signature beside signatures by keys the keyring lacks', async () => {
+    const keys = splitKeyring(readFileSync('/usr/share/keyrings/debian-archive-keyring.gpg'))
+    const bookwormKey = keys.filter((k) => k.includes('Debian Archive Automatic Signing Key (12/bookworm)'))
+    expect(keys.length).toBeGreaterThan(3)
+    expect(bookwormKey).toHaveLength(1)
+    const keyring = join(tmp, 'bookworm-only.gpg')
+    writeFileSync(keyring, bookwormKey[0]!)
+    const bookworm = (await hostRepositorySources()).find((s) => s.suite === 'bookworm')!
+    // Offline from the warm cache: the point is the signature check on the cached InRelease.
+    const universe = await loadUniverse([{...bookworm, keyrings: [keyring]}], {architecture: 'amd64', cache, offline: true})
+    expect(universe.packages.length).toBeGreaterThan(60000)
   })
 
   it('refuses a Packages index whose bytes differ from the signed sha256, and caches nothing of it', async () => {

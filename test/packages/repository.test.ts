@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {parseRelease} from '../../src/packages/release.js'
-import {inReleaseStructureProblem, indexUrls, planIndexFiles} from '../../src/packages/repository.js'
+import {inReleaseStructureProblem, indexUrls, judgeGpgvStatus, planIndexFiles} from '../../src/packages/repository.js'
 
 const h = (c: string): string => c.repeat(64)
 
@@ -60,5 +60,41 @@ describe('inReleaseStructureProblem', () => {
     expect(inReleaseStructureProblem(`${signed}Suite: evil\n`)).toMatch(/content after the signature/)
     expect(inReleaseStructureProblem(signed + signed)).toMatch(/more than one signed message/)
     expect(inReleaseStructureProblem('Suite: x\n')).toMatch(/not a clearsigned InRelease/)
+  })
+})
+
+describe('judgeGpgvStatus', () => {
+  // Status lines as gpgv 2.2 prints them for Debian's InRelease files.
+  const good = (id: string, hashAlgo = '8'): string =>
+    `[GNUPG:] NEWSIG\n[GNUPG:] GOODSIG ${id} Debian Archive Automatic Signing Key (12/bookworm) <ftpmaster@debian.org>\n` +
+    `[GNUPG:] VALIDSIG 4CB50190207B4758A3F73A79${id} 2026-07-11 1783765031 0 4 0 1 ${hashAlgo} 01 B8B80B5B623EAB6AD8775C45B7C5D7D6350947F8\n`
+  const unknown = (id: string): string =>
+    `[GNUPG:] NEWSIG\n[GNUPG:] ERRSIG ${id} 1 8 01 1783765032 9 B8E5F13176D2A7A75220028078DBA3BC47EF2265\n[GNUPG:] NO_PUBKEY ${id}\n` +
+    `gpgv: Can't check signature: No public key\n`
+
+  it('accepts good signatures, ignoring others by keys the keyring lacks (as apt does)', () => {
+    expect(judgeGpgvStatus(good('6ED0E7B82643E131') + good('78DBA3BC47EF2265'))).toEqual({ok: true, goodSignatures: 2})
+    expect(judgeGpgvStatus(good('6ED0E7B82643E131') + unknown('78DBA3BC47EF2265'))).toEqual({ok: true, goodSignatures: 1})
+  })
+
+  it('refuses any bad signature, even beside a good one', () => {
+    const bad = '[GNUPG:] NEWSIG\n[GNUPG:] BADSIG 6ED0E7B82643E131 Debian Archive Automatic Signing Key (12/bookworm) <ftpmaster@debian.org>\n'
+    expect(judgeGpgvStatus(good('78DBA3BC47EF2265') + bad)).toEqual({
+      ok: false,
+      reason: 'BAD signature from Debian Archive Automatic Signing Key (12/bookworm) <ftpmaster@debian.org>',
+    })
+  })
+
+  it('refuses when no signature is both good and strong', () => {
+    expect(judgeGpgvStatus(unknown('78DBA3BC47EF2265'))).toEqual({
+      ok: false,
+      reason: "no public key 78DBA3BC47EF2265 in the keyring(s); Can't check signature: No public key",
+    })
+    const sha1 = judgeGpgvStatus(good('6ED0E7B82643E131', '2'))
+    expect(sha1.ok).toBe(false)
+    expect(!sha1.ok && sha1.reason).toMatch(/uses a weak digest/)
+    const expired = '[GNUPG:] NEWSIG\n[GNUPG:] EXPKEYSIG 6ED0E7B82643E131 Old Key\n[GNUPG:] VALIDSIG AAAA 2020-01-01 1 0 4 0 1 8 01 BBBB\n'
+    expect(judgeGpgvStatus(expired)).toEqual({ok: false, reason: 'signature by an expired key: Old Key'})
+    expect(judgeGpgvStatus('[GNUPG:] NODATA 1\ngpgv: no signature found\n')).toEqual({ok: false, reason: 'no signature found'})
   })
 })
