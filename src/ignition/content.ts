@@ -45,13 +45,15 @@ export function decodeContent(content: Uint8Array, encoding: string | undefined)
 }
 
 /** RFC 3986 unreserved characters stay; every other byte is %XX (what Ignition's data URL parser accepts). */
+const PERCENT_TABLE = Array.from({length: 256}, (_x, byte) => {
+  const c = String.fromCharCode(byte)
+  return /[A-Za-z0-9\-._~]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
+})
+
 export function percentEncode(bytes: Uint8Array): string {
-  let out = ''
-  for (const byte of bytes) {
-    const c = String.fromCharCode(byte)
-    out += /[A-Za-z0-9\-._~]/.test(c) ? c : `%${byte.toString(16).toUpperCase().padStart(2, '0')}`
-  }
-  return out
+  const parts = new Array<string>(bytes.length)
+  for (let i = 0; i < bytes.length; i++) parts[i] = PERCENT_TABLE[bytes[i]!]!
+  return parts.join('')
 }
 
 export interface IgnitionContents {

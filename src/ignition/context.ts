@@ -4,13 +4,15 @@ import type {PathSegment} from '../core/yaml.js'
 import type {IgnitionBuilder} from './builder.js'
 import type {Json} from './cloud-config-check.js'
 import type {Locator} from './locator.js'
-import {bootReference, findVariables, replaceVariables, type VariableName} from './variables.js'
+import {bootReference, findVariables, PLATFORMS, type PlatformName, replaceVariables, type VariableName} from './variables.js'
 
 export interface TranslateOptions {
   /** Values for $private_ipv4 & co., substituted at translate time. */
   vars?: Partial<Record<VariableName, string>>
   /** Unresolved variables become errors (and every warning is fatal for the CLI). */
   strict?: boolean
+  /** The target platform: where the boot-time variables would come from (none on qemu and metal). */
+  platform?: PlatformName
 }
 
 /** Everything one translation step needs: the checked cloud-config, where things are, and the output. */
@@ -60,10 +62,7 @@ export class TranslateContext {
         return replaceVariables(line, (name) => {
           const given = this.opts.vars?.[name]
           if (given !== undefined) return given
-          if (this.opts.strict) {
-            this.error(`$${name} is not known at translate time (--strict); give --var ${name}=VALUE`, this.loc.value(path))
-            return `$${name}`
-          }
+          if (!this.bootResolvable(name, path)) return `$${name}`
           if (!isExec) {
             this.warn(`$${name} in "${line.trim().slice(0, 40)}" of ${unit}: systemd expands variables only in Exec lines of services; give --var ${name}=VALUE`, this.loc.value(path))
             return `$${name}`
@@ -81,14 +80,25 @@ export class TranslateContext {
     const value = replaceVariables(text, (name) => {
       const given = this.opts.vars?.[name]
       if (given !== undefined) return given
-      if (this.opts.strict) {
-        this.error(`$${name} is not known at translate time (--strict); give --var ${name}=VALUE`, this.loc.value(path))
-        return `$${name}`
-      }
+      if (!this.bootResolvable(name, path)) return `$${name}`
       atBoot = true
       return bootReference(name)
     })
     return {value, atBoot}
+  }
+
+  /** Whether a variable may be left to boot time; if not, say why (as an error). */
+  private bootResolvable(name: VariableName, path: PathSegment[]): boolean {
+    if (this.opts.strict) {
+      this.error(`$${name} is not known at translate time (--strict); give --var ${name}=VALUE`, this.loc.value(path))
+      return false
+    }
+    const platform = this.opts.platform
+    if (platform && !PLATFORMS[platform].metadata) {
+      this.error(`$${name} cannot be filled in at boot on ${platform} (no metadata service there); give --var ${name}=VALUE`, this.loc.value(path))
+      return false
+    }
+    return true
   }
 
   /** The value at a normalized path, if it has the wanted JS type (wrong types were already reported). */

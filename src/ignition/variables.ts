@@ -22,6 +22,25 @@ export const METADATA_ENV_FILE = '/run/keel/metadata.env'
 export const METADATA_TEMPLATE_DIR = '/etc/keel/metadata/templates'
 export const METADATA_RENDERED_DIR = '/run/keel/metadata'
 
+/**
+ * Ignition platform ids keel knows, and whether the platform has a metadata service the boot-time
+ * variables can be read from (on qemu and metal nothing tells a machine its addresses).
+ */
+export const PLATFORMS = {
+  aws: {metadata: true},
+  azure: {metadata: true},
+  digitalocean: {metadata: true},
+  gcp: {metadata: true},
+  openstack: {metadata: true},
+  vmware: {metadata: true},
+  qemu: {metadata: false},
+  metal: {metadata: false},
+} as const satisfies Record<string, {metadata: boolean}>
+
+export type PlatformName = keyof typeof PLATFORMS
+
+export const PLATFORM_NAMES = Object.keys(PLATFORMS) as PlatformName[]
+
 // `\$private_ipv4` is an escape (upstream's regex required a non-backslash before the `$`).
 const PATTERN = /(?<!\\)\$(private_ipv4|public_ipv4|private_ipv6|public_ipv6)\b/g
 

@@ -376,6 +376,19 @@ export const KEY_CASES: KeyCase[] = [
     },
   },
   {
+    key: 'variables: --platform without a metadata service (qemu) cannot fill them in at boot',
+    input: cc('coreos:\n  flannel:\n    interface: $public_ipv4\n'),
+    opts: {platform: 'qemu'},
+    translates: false,
+    check: (_c, d) => expect(d).toEqual(['4:error: $public_ipv4 cannot be filled in at boot on qemu (no metadata service there); give --var public_ipv4=VALUE']),
+  },
+  {
+    key: 'variables: --platform with metadata (aws) keeps the boot-time reference',
+    input: cc('coreos:\n  flannel:\n    interface: $public_ipv4\n'),
+    opts: {platform: 'aws'},
+    check: (c) => expect(fileText(c, '/etc/keel/metadata/templates/flanneld.service.env')).toBe('FLANNELD_IFACE=${KEEL_PUBLIC_IPV4}\n'),
+  },
+  {
     key: 'header: missing #cloud-config is an error with a hint',
     input: 'hostname: x\n',
     translates: false,

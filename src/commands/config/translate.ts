@@ -3,7 +3,7 @@ import {Args, Flags} from '@oclif/core'
 import {KeelCommand} from '../../cli/base-command.js'
 import {writeFileAtomic} from '../../core/atomic.js'
 import {DiagnosticsError, KeelError} from '../../core/errors.js'
-import {DEFAULT_SPEC, parseVarFlags, SPEC_VERSIONS, type SpecVersion, specHelp, translate} from '../../ignition/index.js'
+import {DEFAULT_SPEC, parseVarFlags, PLATFORM_NAMES, type PlatformName, SPEC_VERSIONS, type SpecVersion, specHelp, translate} from '../../ignition/index.js'
 
 interface TranslateResult {
   kind: string
@@ -19,6 +19,7 @@ export default class ConfigTranslate extends KeelCommand<TranslateResult> {
   static override flags = {
     output: Flags.string({char: 'o', description: 'write the config here (atomically) instead of stdout', helpValue: 'OUT'}),
     spec: Flags.string({description: `Ignition spec version to write: ${specHelp()}`, options: SPEC_VERSIONS, default: DEFAULT_SPEC}),
+    platform: Flags.string({description: 'target platform: $private_ipv4 & co. are read at boot from its metadata (qemu and metal have none)', options: PLATFORM_NAMES}),
     strict: Flags.boolean({description: 'treat warnings (and variables not given with --var) as errors', default: false}),
     var: Flags.string({description: 'substitute $NAME at translate time (private_ipv4, public_ipv4, private_ipv6, public_ipv6)', helpValue: 'NAME=VALUE', multiple: true}),
   }
@@ -29,7 +30,7 @@ export default class ConfigTranslate extends KeelCommand<TranslateResult> {
     if (problems.length) throw new KeelError(problems.join('\n'), 'usage')
     const name = args.file === '-' ? '<stdin>' : args.file
     const text = await readInput(args.file)
-    const r = translate(text, name, {spec: flags.spec as SpecVersion, vars: values, strict: flags.strict})
+    const r = translate(text, name, {spec: flags.spec as SpecVersion, vars: values, strict: flags.strict, platform: flags.platform as PlatformName | undefined})
     const warnings = r.diagnostics.filter((d) => d.severity !== 'error')
     if (!r.config || (flags.strict && warnings.length)) throw new DiagnosticsError(r.diagnostics)
     this.printDiagnostics(r.diagnostics)
