@@ -208,6 +208,23 @@ describe('fetchPackages', () => {
   it('recovers from a fetch killed mid-download: the rerun completes and the cache holds only verified objects', async () => {
     const kernel = pick(/^linux-image-6\.[0-9.]+-\d+-cloud-amd64$/)
     const dir = join(tmp, 'killed')
+    // The child fetches through a local server that trickles the real file (~6 MiB/s), so a kill 300 ms
+    // after the first bytes reliably lands mid-download however fast the mirror is.
+    const trickle = createServer(async (req, res) => {
+      const upstream = await fetch(`${kernel.repository.uri}${req.url}`)
+      res.writeHead(upstream.status, {'content-length': upstream.headers.get('content-length') ?? undefined})
+      try {
+        for await (const chunk of upstream.body as unknown as AsyncIterable<Uint8Array>) {
+          if (!res.write(chunk)) await new Promise((r) => res.once('drain', r))
+          await new Promise((r) => setTimeout(r, 10))
+        }
+        res.end()
+      } catch {
+        res.destroy()
+      }
+    })
+    await new Promise<void>((r) => trickle.listen(0, '127.0.0.1', r))
+    const slowUri = `http://127.0.0.1:${(trickle.address() as AddressInfo).port}`
     const script = join(tmp, 'fetch-child.mts')
     writeFileSync(
       script,
@@ -218,31 +235,33 @@ await fetchPackages([JSON.parse(json)], {cache: new PackageCache(dir), reporter:
 console.log('DONE')
 `,
     )
-    const child = spawn(process.execPath, ['--import', 'tsx', script, dir, JSON.stringify(kernel)], {cwd: root, stdio: ['ignore', 'pipe', 'inherit']})
+    const slowKernel = {...kernel, repository: {...kernel.repository, uri: slowUri}}
+    const child = spawn(process.execPath, ['--import', 'tsx', script, dir, JSON.stringify(slowKernel)], {cwd: root, stdio: ['ignore', 'pipe', 'inherit']})
     let output = ''
-    const killedMidway = await new Promise<boolean>((resolve) => {
-      let started = 0
-      child.stdout.on('data', (d: Buffer) => {
-        output += d.toString()
-        // The first status line with bytes received: the download is under way. Kill it ~300 ms later at
-        // the latest, or as soon as a temp file shows the object being written.
-        if (!started && /packages, [1-9]/.test(output)) {
-          started = Date.now()
-          const poll = setInterval(() => {
-            const temp = walk(dir).some((f) => f.includes('.tmp-'))
-            if (temp || Date.now() - started > 300) {
-              clearInterval(poll)
+    let tempSeen = false
+    let killScheduled = false
+    try {
+      await new Promise<void>((resolve) => {
+        child.stdout.on('data', (d: Buffer) => {
+          output += d.toString()
+          // The first status line with bytes received: the download is under way.
+          if (/packages, [1-9]/.test(output) && !killScheduled) {
+            killScheduled = true
+            setTimeout(() => {
+              tempSeen = walk(dir).some((f) => f.includes('.tmp-'))
               child.kill('SIGKILL')
-              resolve(!output.includes('DONE'))
-            }
-          }, 5)
-        }
+            }, 300)
+          }
+        })
+        child.on('exit', () => resolve())
       })
-      child.on('exit', () => resolve(false))
-    })
-    await new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r(null) : child.on('exit', r)))
-    expect(killedMidway, `child output: ${output}`).toBe(true)
-    expect(child.signalCode).toBe('SIGKILL')
+    } finally {
+      trickle.closeAllConnections()
+      await new Promise((r) => trickle.close(r))
+    }
+    expect(child.signalCode, `child output: ${output}`).toBe('SIGKILL')
+    expect(output).not.toContain('DONE')
+    expect(tempSeen).toBe(true)
     const leftovers = walk(dir)
     console.log(`after SIGKILL the cache held: ${leftovers.join(', ') || 'nothing'}`)
     expect(leftovers.some((f) => f.endsWith(kernel.sha256))).toBe(false)
