@@ -314,7 +314,7 @@ async function loadIndex(r: VerifiedRelease, file: IndexFile, opts: LoadUniverse
   const path = await ensureIndex(r, file, opts)
   opts.reporter?.status(`reading ${r.source.suite}/${file.path}`)
   const repo = {uri: r.source.uri, suite: r.source.suite, component: file.component}
-  const {packages, problems} = await withDecompressed(path, file.path, (chunks) => parsePackagesStream(chunks, repo))
+  const {packages, problems} = await parseIndexFile(path, file.path, repo)
   if (problems.length > 0) {
     const p = problems[0]!
     throw new KeelError(
@@ -324,6 +324,15 @@ async function loadIndex(r: VerifiedRelease, file: IndexFile, opts: LoadUniverse
     )
   }
   return packages
+}
+
+/** Parse a (verified) Packages index file, decompressed as its name (`Packages.xz`, `.gz`, none) says. */
+export function parseIndexFile(
+  path: string,
+  name: string,
+  repository: BinaryPackage['repository'],
+): ReturnType<typeof parsePackagesStream> {
+  return withDecompressed(path, name, (chunks) => parsePackagesStream(chunks, repository))
 }
 
 /** Feed the decompressed bytes of a verified index file to `consume`. */

@@ -1,4 +1,6 @@
+import {execFileSync} from 'node:child_process'
 import {existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {gzipSync} from 'node:zlib'
 import {createServer, type Server} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
@@ -6,7 +8,7 @@ import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {KeelError} from '../../src/core/errors.js'
 import {PackageCache} from '../../src/packages/cache.js'
-import {loadUniverse} from '../../src/packages/repository.js'
+import {loadUniverse, parseIndexFile} from '../../src/packages/repository.js'
 import {hostRepositorySources} from '../../src/packages/sources.js'
 import type {RepositorySource} from '../../src/packages/types.js'
 
@@ -245,5 +247,23 @@ describe('loadUniverse against the host mirror', () => {
     expect(err.exit).toBe('network')
     expect(err.message).toMatch(/cannot fetch http:\/\/127\.0\.0\.1:\d+\/debian\/dists\/bookworm.*\/InRelease: ECONNREFUSED/)
     expect(walk(dir)).toEqual([])
+  })
+})
+
+describe('parseIndexFile', () => {
+  it('reads .xz (through xz), .gz and uncompressed indexes alike', async () => {
+    const text = `Package: a\nVersion: 1\nArchitecture: all\nFilename: pool/a.deb\nSize: 1\nSHA256: ${'a'.repeat(64)}\n\nPackage: b\nVersion: 2\nArchitecture: amd64\nFilename: pool/b.deb\nSize: 2\nSHA256: ${'b'.repeat(64)}\n`
+    const repo = {uri: 'http://m/debian', suite: 'bookworm', component: 'main'}
+    const plain = join(tmp, 'Packages')
+    writeFileSync(plain, text)
+    writeFileSync(`${plain}.gz`, gzipSync(text))
+    writeFileSync(`${plain}.xz`, execFileSync('xz', ['-c', plain]))
+    for (const name of ['Packages', 'Packages.gz', 'Packages.xz']) {
+      const {packages, problems} = await parseIndexFile(join(tmp, name), `main/binary-amd64/${name}`, repo)
+      expect(problems).toEqual([])
+      expect(packages.map((p) => `${p.name}=${p.version}/${p.architecture}`)).toEqual(['a=1/all', 'b=2/amd64'])
+    }
+    // A file that is not what its name says fails loudly instead of yielding an empty index.
+    await expect(parseIndexFile(plain, 'main/binary-amd64/Packages.xz', repo)).rejects.toThrow(/xz/)
   })
 })
