@@ -2,7 +2,7 @@ import {readFileSync} from 'node:fs'
 import {KeelError} from '../../core/errors.js'
 import type {FileSpec} from '../../recipe/types.js'
 import type {Fixup, FixupResult} from './types.js'
-import {ResultBuilder} from './util.js'
+import {resolveInTree, ResultBuilder} from './util.js'
 
 /**
  * The recipe's files: written after every package-derived fix-up (so a recipe can override a generated
@@ -27,8 +27,12 @@ export const recipeFilesFixup: Fixup = {
   async run(ctx): Promise<FixupResult> {
     const result = new ResultBuilder()
     for (const spec of ctx.recipe.files) {
-      ctx.tree.writeFile(spec.path, fileContent(spec), {mode: spec.mode, uid: spec.uid, gid: spec.gid, owner: 'keel:recipe-files'})
-      result.wrote(spec.path)
+      // A recipe may name /lib/... or /bin/...: follow the merged-/usr links (never out of the root).
+      const path = resolveInTree(ctx.tree, spec.path, false)
+      const existing = ctx.tree.get(path)
+      if (existing?.type === 'symlink') ctx.tree.remove(path)
+      ctx.tree.writeFile(path, fileContent(spec), {mode: spec.mode, uid: spec.uid, gid: spec.gid, owner: 'keel:recipe-files'})
+      result.wrote(path)
     }
     return result.result()
   },

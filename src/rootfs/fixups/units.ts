@@ -1,7 +1,7 @@
 import {KeelError, ToolFailedError} from '../../core/errors.js'
 import {run} from '../../exec/run.js'
 import type {Fixup, FixupResult} from './types.js'
-import {hasPackage, recordDiskChanges, ResultBuilder, snapshotDisk} from './util.js'
+import {hasPackage, recordDiskChanges, resolveInTree, ResultBuilder, snapshotDisk} from './util.js'
 
 /**
  * Unit enablement. Debian ships no preset files; its postinsts enable units one by one (deb-systemd-helper
@@ -73,6 +73,12 @@ export const unitsFixup: Fixup = {
   async run(ctx): Promise<FixupResult> {
     const {tree, recipe} = ctx
     const result = new ResultBuilder()
+    if (!tree.get(resolveInTree(tree, 'usr/lib/systemd/system'))) {
+      const asked = [...recipe.units.enable, ...recipe.units.disable, ...recipe.units.mask]
+      if (asked.length > 0) throw new KeelError(`the recipe's units: section names ${asked.join(', ')}, but the image has no systemd unit directory`, 'input', 'add systemd to the packages')
+      ctx.reporter.info('units: no /usr/lib/systemd/system in the image; nothing to enable')
+      return result.result()
+    }
     const debianDefaults = DEBIAN_DEFAULT_ENABLES.filter((d) => hasPackage(ctx.packages, d.package)).map((d) => d.unit)
     tree.writeFile(KEEL_PRESET, keelPresetText(debianDefaults, recipe.units), {mode: 0o644, owner: 'keel:units'})
     tree.writeFile(DEFAULT_PRESET, DEFAULT_PRESET_TEXT, {mode: 0o644, owner: 'keel:units'})

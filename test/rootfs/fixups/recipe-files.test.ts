@@ -30,3 +30,21 @@ describe('recipe-files', () => {
     await expect(recipeFilesFixup.run(unitContext(syntheticTree(), [], recipe))).rejects.toMatchObject({exit: 'input'})
   })
 })
+
+describe('recipe-files through links', () => {
+  it('writes through merged-/usr links and replaces a symlink at the path itself', async () => {
+    const tree = syntheticTree()
+    tree.symlink('etc/resolv.conf', '../run/systemd/resolve/stub-resolv.conf', {owner: 'keel:systemd-resolved'})
+    const recipe = testRecipe({
+      files: [
+        {path: '/lib/modules-load.d/keel.conf', mode: 0o644, uid: 0, gid: 0, content: 'overlay\n'},
+        {path: '/etc/resolv.conf', mode: 0o644, uid: 0, gid: 0, content: 'nameserver 192.0.2.1\n'},
+      ],
+    })
+    const r = await recipeFilesFixup.run(unitContext(tree, [], recipe))
+    expect(r.written).toEqual(['etc/resolv.conf', 'usr/lib/modules-load.d/keel.conf'])
+    expect(tree.get('usr/lib/modules-load.d/keel.conf')?.type).toBe('file')
+    expect(tree.get('etc/resolv.conf')).toMatchObject({type: 'file', owner: 'keel:recipe-files'})
+    expect(readFileSync(tree.hostPath('etc/resolv.conf'), 'utf8')).toBe('nameserver 192.0.2.1\n')
+  })
+})

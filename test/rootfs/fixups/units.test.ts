@@ -1,5 +1,8 @@
 import {describe, expect, it} from 'vitest'
-import {DEFAULT_PRESET_TEXT, keelPresetText} from '../../../src/rootfs/fixups/units.js'
+import {DEFAULT_PRESET_TEXT, keelPresetText, unitsFixup} from '../../../src/rootfs/fixups/units.js'
+import {unitContext} from './ctx.js'
+import {testRecipe} from './real-tree.js'
+import {syntheticTree} from './synthetic-tree.js'
 
 describe('keel preset file', () => {
   it('lists the recipe\'s disables first, then Debian\'s defaults, then the recipe\'s enables, instances in preset syntax', () => {
@@ -16,5 +19,15 @@ describe('keel preset file', () => {
 
   it('ends the preset chain with disable *', () => {
     expect(DEFAULT_PRESET_TEXT.trimEnd().split('\n').at(-1)).toBe('disable *')
+  })
+})
+
+describe('units fix-up without systemd', () => {
+  it('skips a tree with no unit directory, but refuses a recipe that names units there', async () => {
+    const tree = syntheticTree()
+    expect(await unitsFixup.run(unitContext(tree))).toEqual({written: [], removed: [], facts: {}})
+    expect(tree.get('usr/lib/systemd/system-preset/99-keel-default.preset')).toBeUndefined()
+    const recipe = testRecipe({units: {enable: ['ssh.service'], disable: [], mask: []}})
+    await expect(unitsFixup.run(unitContext(tree, [], recipe))).rejects.toMatchObject({exit: 'input'})
   })
 })
