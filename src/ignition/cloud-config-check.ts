@@ -1,5 +1,6 @@
 import type {ErrorObject} from 'ajv'
-import {type Diagnostic, error, warning} from '../core/diagnostics.js'
+import {type Diagnostic, error, hasErrors, warning} from '../core/diagnostics.js'
+import {repairUnderIndentedQuotes} from './yaml-leniency.js'
 import type {Location} from '../core/source.js'
 import {type PathSegment, parseYaml, pointerToPath} from '../core/yaml.js'
 import {compileSchema, schemaView} from './ajv.js'
@@ -27,9 +28,20 @@ const isMap = (v: unknown): v is Record<string, Json> => typeof v === 'object' &
  * and check the structure against the cloud-config schema. Every problem is returned, located.
  */
 export function checkCloudConfig(file: string, text: string): CheckedCloudConfig {
-  const parsed = parseYaml(file, text, {yaml11: true})
+  let parsed = parseYaml(file, text, {yaml11: true})
+  const lenient: Diagnostic[] = []
+  const repair = hasErrors(parsed.diagnostics) ? repairUnderIndentedQuotes(text) : undefined
+  if (repair) {
+    const again = parseYaml(file, repair.text, {yaml11: true})
+    if (!hasErrors(again.diagnostics)) {
+      parsed = again
+      for (const n of repair.keyLines) {
+        lenient.push(warning('this quoted string continues at or left of its key\'s indentation; read as libyaml (coreos-cloudinit) did, but YAML parsers reject it: indent its lines', again.positions.source.lineAt(n + 1)))
+      }
+    }
+  }
   const loc = new Locator(parsed.positions)
-  const diagnostics = [...parsed.diagnostics]
+  const diagnostics = [...parsed.diagnostics, ...lenient]
   if (diagnostics.some((d) => d.severity === 'error')) return {value: undefined, loc, diagnostics: withHints(diagnostics, text, loc, true)}
   const root = parsed.value ?? {}
   if (!isMap(root)) {
