@@ -89,7 +89,8 @@ function normalize(value: Json, path: PathSegment[], orig: PathSegment[], loc: L
       out.push(warning(`"${key}" and "${earlier}" are the same key (coreos-cloudinit read "-" as "_"); the later one, "${key}", is used`, loc.positions.keyOf([...orig, key])))
     }
     spelledAs.set(norm, key)
-    result[norm] = normalize(child, [...path, norm], [...orig, key], loc, out)
+    // defineProperty: a key named __proto__ must stay data, never become the object's prototype.
+    Object.defineProperty(result, norm, {value: normalize(child, [...path, norm], [...orig, key], loc, out), enumerable: true, writable: true, configurable: true})
   }
   return result
 }
@@ -97,7 +98,7 @@ function normalize(value: Json, path: PathSegment[], orig: PathSegment[], loc: L
 /** Shape scalars like go-yaml v2 did for the Go field type; report deprecated keys; drop empty values. */
 function coerce(value: Record<string, Json>, spec: FieldSpec, path: PathSegment[], loc: Locator, out: Diagnostic[]): void {
   for (const [key, child] of Object.entries(value)) {
-    const field = spec.fields?.[key]
+    const field = spec.fields && Object.hasOwn(spec.fields, key) ? spec.fields[key] : undefined
     if (!field) continue
     const here = [...path, key]
     if (field.deprecated) out.push(warning(`deprecated key "${loc.spelling(here)}" (${field.deprecated})`, loc.key(here)))

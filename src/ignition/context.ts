@@ -108,7 +108,7 @@ export class TranslateContext {
   ): (T extends 'string' ? string : T extends 'number' ? number : T extends 'boolean' ? boolean : T extends 'array' ? Json[] : T extends 'bytes' ? Uint8Array : Record<string, Json>) | undefined {
     let v: Json | undefined = this.cc
     for (const seg of path) {
-      if (v === null || typeof v !== 'object' || v instanceof Uint8Array) return undefined
+      if (v === null || typeof v !== 'object' || v instanceof Uint8Array || !Object.hasOwn(v, seg)) return undefined
       v = (v as Record<string, Json>)[seg as string]
     }
     const ok =

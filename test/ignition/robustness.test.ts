@@ -39,7 +39,7 @@ function damagedInputs(): Array<{name: string; text: string}> {
   const sources = [...corpusFiles(), ...ignitionExamples()]
   for (const {name, text} of sources) {
     for (const frac of [0.1, 0.33, 0.5, 0.77, 0.95]) out.push({name: `${name}@trunc${frac}`, text: text.slice(0, Math.floor(text.length * frac))})
-    for (let i = 0; i < 12; i++) out.push({name: `${name}@mut${i}`, text: mutate(text, rand)})
+    for (let i = 0; i < 8; i++) out.push({name: `${name}@mut${i}`, text: mutate(text, rand)})
   }
   for (let i = 0; i < 20; i++) {
     const bytes = Buffer.from(Array.from({length: 1 + Math.floor(rand() * 3000)}, () => Math.floor(rand() * 256)))
@@ -58,7 +58,7 @@ describe('no input makes keel crash', () => {
   const inputs = damagedInputs()
 
   it('truncated, mutated and binary corpus files give diagnostics, never an exception (library, bulk)', () => {
-    expect(inputs.length).toBeGreaterThan(700)
+    expect(inputs.length).toBeGreaterThan(550)
     let failed = 0
     for (const {name, text} of inputs) {
       const r = translate(text, name)
@@ -76,9 +76,15 @@ describe('no input makes keel crash', () => {
     expect(failed).toBeGreaterThan(100)
   })
 
+  it('keys named like Object properties (__proto__, constructor) stay data: unknown keys, no effect', () => {
+    const r = translate('#cloud-config\n__proto__:\n  hostname: evil\nusers:\n  - name: a\n    constructor: 1\n', 'x')
+    expect(r.config).toEqual({ignition: {version: '3.3.0'}, passwd: {users: [{name: 'a'}]}})
+    expect(r.diagnostics.map((d) => d.message)).toEqual(['unrecognized key "__proto__"', 'unrecognized key "constructor"'])
+  })
+
   it('the CLI answers a sample with a clean diagnostic and exit code 0 or 3, no stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'keel-robust-'))
-    const sample = inputs.filter((_x, i) => i % 97 === 0).slice(0, 5)
+    const sample = inputs.filter((_x, i) => i % 97 === 0).slice(0, 3)
     for (const [i, {name, text}] of sample.entries()) {
       const path = join(dir, `input-${i}.yaml`)
       writeFileSync(path, text, 'latin1')
