@@ -33,6 +33,8 @@ export interface ReadGpt {
   problems: string[]
 }
 
+const QCOW2_MAGIC = Buffer.from([0x51, 0x46, 0x49, 0xfb]) // "QFI\xfb"
+
 /** Entry arrays larger than this are not GPTs keel (or any sane tool) wrote. */
 const MAX_ENTRY_ARRAY = 4 << 20
 
@@ -89,7 +91,11 @@ export async function readGpt(path: string): Promise<ReadGpt> {
     const problems: string[] = []
     if (sizeBytes % SECTOR_SIZE) problems.push(`disk: size ${sizeBytes} is not a whole number of 512-byte sectors`)
     if (totalSectors < 68) throw new KeelError(`${path} is too small (${sizeBytes} bytes) to hold a GPT`, 'input')
-    const mbrProblems = checkProtectiveMbr(await readAt(fh, 0, SECTOR_SIZE))
+    const lba0 = await readAt(fh, 0, SECTOR_SIZE)
+    if (lba0.subarray(0, 4).equals(QCOW2_MAGIC)) {
+      throw new KeelError(`${path} is a qcow2 image; keel reads raw disks`, 'input', `convert it first: qemu-img convert -O raw ${path} disk.img`)
+    }
+    const mbrProblems = checkProtectiveMbr(lba0)
     problems.push(...mbrProblems.map((p) => `protective MBR: ${p}`))
     const primary = await readCopy(fh, 'primary', 1, totalSectors)
     // The primary says where its backup is; without a usable primary the backup is in the last sector.

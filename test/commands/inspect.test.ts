@@ -55,13 +55,19 @@ describe('keel inspect', () => {
     expect(json.slots[1]!.verity).toBeUndefined()
   })
 
-  it('a file without a GPT is an integrity error, a missing file an input error', () => {
+  it('a file without a GPT is an integrity error; qcow2 and missing files are input errors', () => {
     writeFileSync(join(dir, 'blank.img'), Buffer.alloc(MiB))
     const blank = keel(['inspect', join(dir, 'blank.img')])
     expect(blank.status).toBe(7)
     expect(blank.stderr).toMatch(/^error: .*blank\.img has no valid GPT/)
     expect(blank.stderr).toContain('primary GPT: no "EFI PART" signature')
     expect(blank.stdout).toBe('')
+    const qcow2 = Buffer.alloc(MiB)
+    Buffer.from([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]).copy(qcow2)
+    writeFileSync(join(dir, 'disk.qcow2'), qcow2)
+    const q = keel(['inspect', join(dir, 'disk.qcow2')])
+    expect(q.status).toBe(3)
+    expect(q.stderr).toMatch(/is a qcow2 image; keel reads raw disks\nhint: convert it first: qemu-img convert -O raw /)
     const missing = keel(['inspect', join(dir, 'nope.img')])
     expect(missing.status).toBe(3)
     expect(missing.stderr).toMatch(/cannot open .*nope\.img: no such file/)
