@@ -16,6 +16,8 @@ export const HOST_TOOLS = {
   systemctl: {debianPackage: 'systemd', purpose: 'apply unit presets offline (--root)', versionArgs: ['--version']},
   openssl: {debianPackage: 'openssl', purpose: 'hash links for the CA certificate directory', versionArgs: ['version']},
   'update-ca-certificates': {debianPackage: 'ca-certificates', purpose: 'test oracle: Debian\'s own CA bundle builder (directory options)', versionArgs: ['--help']},
+  'pam-auth-update': {debianPackage: 'libpam-runtime', purpose: 'test oracle: Debian\'s PAM stack builder (--root)', versionArgs: ['--help']},
+  'update-shells': {debianPackage: 'debianutils', purpose: 'test oracle: Debian\'s /etc/shells builder (--root)', versionArgs: ['--help']},
   modinfo: {debianPackage: 'kmod', purpose: 'test oracle: resolve a module through the image\'s modules.dep (-b)', versionArgs: ['--version']},
   'apt-get': {debianPackage: 'apt', purpose: 'test oracle: apt\'s own resolution', versionArgs: ['--version']},
   dpkg: {debianPackage: 'dpkg', purpose: 'test oracle: dpkg --compare-versions', versionArgs: ['--version']},

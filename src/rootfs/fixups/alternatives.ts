@@ -68,6 +68,16 @@ export const ALTERNATIVES: readonly AlternativeGroup[] = [
     ],
   },
   {
+    name: 'which',
+    link: '/usr/bin/which',
+    candidates: [{package: 'debianutils', path: '/usr/bin/which.debianutils', priority: 0, slaves: [{link: '/usr/share/man/man1/which.1.gz', name: 'which.1.gz', path: '/usr/share/man/man1/which.debianutils.1.gz'}]}],
+  },
+  {
+    name: 'mt',
+    link: '/bin/mt',
+    candidates: [{package: 'cpio', path: '/bin/mt-gnu', priority: 10, slaves: [{link: '/usr/share/man/man1/mt.1.gz', name: 'mt.1.gz', path: '/usr/share/man/man1/mt-gnu.1.gz'}]}],
+  },
+  {
     name: 'builtins.7.gz',
     link: '/usr/share/man/man7/builtins.7.gz',
     candidates: [{package: 'bash', path: '/usr/share/man/man7/bash-builtins.7.gz', priority: 10, slaves: []}],
@@ -94,7 +104,7 @@ function placeLink(tree: RootTree, link: string, target: string, result: ResultB
 
 export const alternativesFixup: Fixup = {
   name: 'alternatives',
-  replaces: 'update-alternatives --install in postinsts (iptables, util-linux, mawk, bash, ...)',
+  replaces: 'update-alternatives --install in postinsts (iptables, util-linux, less, mawk, gawk, debianutils, cpio, bash)',
   async run(ctx): Promise<FixupResult> {
     const {tree} = ctx
     const result = new ResultBuilder()

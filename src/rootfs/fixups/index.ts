@@ -8,12 +8,15 @@ import {hostnameFstabFixup} from './hostname-fstab.js'
 import {kmodFixup} from './kmod.js'
 import {ldconfigFixup} from './ldconfig.js'
 import {machineIdFixup} from './machine-id.js'
+import {netbaseFixup} from './netbase.js'
 import {mergedUsrFixup} from './merged-usr.js'
 import {opensshServerFixup} from './openssh-server.js'
 import {osReleaseFixup} from './os-release.js'
 import {packageManagerLeftoversFixup} from './package-manager-leftovers.js'
+import {pamFixup} from './pam.js'
 import {recipeFilesFixup} from './recipe-files.js'
 import {resolvedFixup} from './resolved.js'
+import {shellsFixup} from './shells.js'
 import {statOverridesFixup} from './statoverrides.js'
 import type {Fixup, FixupContext, NamedFixupResult} from './types.js'
 import {unitsFixup} from './units.js'
@@ -36,6 +39,9 @@ export const FIXUPS: readonly Fixup[] = [
   alternativesFixup,
   opensshServerFixup,
   kmodFixup,
+  pamFixup,
+  shellsFixup,
+  netbaseFixup,
   resolvedFixup,
   caCertificatesFixup,
   osReleaseFixup,

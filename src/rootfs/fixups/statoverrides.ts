@@ -20,11 +20,15 @@ export const STAT_OVERRIDES: readonly StatOverride[] = [
   {package: 'dbus-daemon', path: '/usr/lib/dbus-1.0/dbus-daemon-launch-helper', user: 'root', group: 'messagebus', mode: 0o4754},
   {package: 'dbus', path: '/usr/lib/dbus-1.0/dbus-daemon-launch-helper', user: 'root', group: 'messagebus', mode: 0o4754},
   {package: 'openssh-client', path: '/usr/bin/ssh-agent', user: 'root', group: '_ssh', mode: 0o2755},
+  // iputils-arping's postinst tries `setcap cap_net_raw+ep` and falls back to setuid root. The manifest and
+  // tar writer carry no file capabilities (xattrs), so keel takes the fallback, as the postinst would.
+  {package: 'iputils-arping', path: '/usr/bin/arping', user: 'root', group: 'root', mode: 0o4755},
+  {package: 'iputils-ping', path: '/bin/ping', user: 'root', group: 'root', mode: 0o4755},
 ]
 
 export const statOverridesFixup: Fixup = {
   name: 'stat-overrides',
-  replaces: 'dpkg-statoverride in dbus and openssh-client postinsts',
+  replaces: 'dpkg-statoverride in dbus and openssh-client postinsts; setcap fallback in iputils postinsts',
   async run(ctx): Promise<FixupResult> {
     const {tree} = ctx
     const result = new ResultBuilder()

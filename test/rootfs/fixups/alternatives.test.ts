@@ -25,6 +25,8 @@ describe('chooseAlternative', () => {
     const pager = ALTERNATIVES.find((g) => g.name === 'pager')!
     expect(chooseAlternative(pager, (p) => p === '/bin/more')?.path).toBe('/bin/more')
     expect(chooseAlternative(pager, () => true)?.path).toBe('/usr/bin/less')
+    // priority 0 still counts: debianutils' which is the only candidate.
+    expect(chooseAlternative(ALTERNATIVES.find((g) => g.name === 'which')!, () => true)?.path).toBe('/usr/bin/which.debianutils')
   })
 })
 

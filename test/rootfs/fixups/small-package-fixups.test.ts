@@ -50,4 +50,13 @@ describe('stat-overrides', () => {
     expect(tree.get('usr/lib/dbus-1.0/dbus-daemon-launch-helper')).toMatchObject({mode: 0o4754, uid: 0, gid: 998, owner: 'dbus-daemon'})
     expect(tree.get('usr/bin/ssh-agent')).toMatchObject({mode: 0o2755, uid: 0, gid: 101})
   })
+
+  it('falls back to setuid root for ping, through the merged-/usr link, as the postinst does without setcap', async () => {
+    const tree = syntheticTree()
+    tree.writeFile('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n', {owner: 'keel:accounts'})
+    tree.writeFile('etc/group', 'root:x:0:\n', {owner: 'keel:accounts'})
+    tree.writeFile('usr/bin/ping', 'elf', {mode: 0o755, owner: 'iputils-ping'})
+    await statOverridesFixup.run(unitContext(tree, ['iputils-ping']))
+    expect(tree.get('usr/bin/ping')).toMatchObject({mode: 0o4755, uid: 0, gid: 0})
+  })
 })
