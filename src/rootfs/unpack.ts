@@ -1,4 +1,5 @@
-import {closeSync, constants as fsc, linkSync, mkdirSync, openSync, rmSync, symlinkSync, writeSync} from 'node:fs'
+import {closeSync, constants as fsc, mkdirSync, openSync, rmSync, symlinkSync, writeSync} from 'node:fs'
+import {link, rm, symlink, writeFile} from 'node:fs/promises'
 import {availableParallelism} from 'node:os'
 import {join} from 'node:path'
 import type {Readable} from 'node:stream'
@@ -8,7 +9,8 @@ import {type Reporter, silentReporter} from '../core/progress.js'
 import type {LockedPackage} from '../packages/types.js'
 import {consumeMember, memberStream, openDeb, pipeToParser} from './deb.js'
 import {ALWAYS_ALIASED, canonicalPackagePath, describeProblem, ExcludeMatcher, MERGED_USR_ALIASES} from './paths.js'
-import type {EntryType, RootTree, TreeEntry} from './tree.js'
+import type {EntryType, RootTree} from './tree.js'
+import {WriteQueue} from './unpack-io.js'
 import {buildReplacesTable, challengerWins, conflictError, directoryRank, type ReplacesTable, unresolvedClaim} from './unpack-rules.js'
 
 /**
@@ -63,6 +65,16 @@ interface Claim {
   claimants?: number[]
 }
 
+type FileOp = {kind: 'file'; path: string; host: string; replace: boolean; size: number; executable: boolean}
+type LinkOp =
+  | {kind: 'symlink'; path: string; host: string; replace: boolean; target: string}
+  | {kind: 'hardlink'; path: string; host: string; replace: boolean; targetPath: string; targetHost: string}
+  | {kind: 'remove'; path: string; host: string}
+type DiskOp = FileOp | LinkOp
+
+/** Files up to this size are collected in memory and written by the thread pool in one go. */
+const SMALL_FILE = 1 << 20
+
 const SKELETON = -1
 const NEW_FILE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW
 
@@ -83,6 +95,7 @@ export async function unpackPackages(tree: RootTree, debs: DebToUnpack[], opts: 
 
 class Unpacker {
   readonly claims = new Map<string, Claim>()
+  private readonly io = new WriteQueue()
   readonly stats: PackageUnpackStats[]
   private readonly replaces: ReplacesTable
   private readonly exclude: ExcludeMatcher
@@ -121,6 +134,11 @@ class Unpacker {
       }
     }
     await Promise.all(Array.from({length: Math.min(concurrency, this.debs.length)}, worker))
+    try {
+      await this.io.drain()
+    } catch (err) {
+      if (errors.length === 0) throw err
+    }
     if (errors.length > 0) throw errors.sort((a, b) => a.index - b.index)[0]!.err
   }
 
@@ -162,45 +180,84 @@ class Unpacker {
     const shippedFiles = new Set<string>()
     const excludedFiles = new Set<string>()
     for await (const entry of ex) {
-      const action = this.place(index, entry.header, shippedFiles, excludedFiles)
-      if (action.write === undefined) {
-        // Flowing and unread, the skipped content is discarded as the parser moves on.
+      const op = this.place(index, entry.header, shippedFiles, excludedFiles)
+      if (op?.kind !== 'file') {
+        // Flowing and unread, any content is discarded as the parser moves on.
         entry.resume()
+        if (op) await this.scheduleLink(op)
         continue
       }
-      // Sync writes: the data is already in memory, and one write syscall beats a thread-pool round trip.
-      const fd = openSync(action.write, NEW_FILE_FLAGS, action.executable ? 0o755 : 0o644)
+      const mode = op.executable ? 0o755 : 0o644
+      if (op.size <= SMALL_FILE) {
+        const chunks: Buffer[] = []
+        for await (const chunk of entry) chunks.push(chunk as Buffer)
+        const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
+        await this.io.schedule(op.path, async () => {
+          if (op.replace) await rm(op.host, {force: true})
+          await writeFile(op.host, data, {flag: 'wx', mode})
+        }, data.length)
+        continue
+      }
+      // Large files are streamed chunk by chunk as they are decompressed, never held whole.
+      const release = await this.io.exclusive(op.path)
       try {
-        for await (const chunk of entry) writeSync(fd, chunk as Buffer)
+        if (op.replace) rmSync(op.host, {force: true})
+        const fd = openSync(op.host, NEW_FILE_FLAGS, mode)
+        try {
+          for await (const chunk of entry) writeSync(fd, chunk as Buffer)
+        } finally {
+          closeSync(fd)
+        }
       } finally {
-        closeSync(fd)
+        release()
       }
     }
   }
 
+  private async scheduleLink(op: LinkOp): Promise<void> {
+    if (op.kind === 'remove') {
+      await this.io.schedule(op.path, () => rm(op.host, {force: true}))
+      return
+    }
+    if (op.kind === 'symlink') {
+      await this.io.schedule(op.path, async () => {
+        if (op.replace) await rm(op.host, {force: true})
+        await symlink(op.target, op.host)
+      })
+      return
+    }
+    // The target was scheduled earlier in this same archive; link once it exists.
+    const targetReady = this.io.settled(op.targetPath)
+    await this.io.schedule(op.path, async () => {
+      await targetReady
+      if (op.replace) await rm(op.host, {force: true})
+      await link(op.targetHost, op.host)
+    })
+  }
+
   /**
-   * Decide what to do with one tar entry and do every synchronous part of it (directories, links, manifest).
-   * Returns the host path to stream the content to when the entry is a regular file that should land.
+   * Decide what to do with one tar entry: claim the path, record the manifest entry and create directories,
+   * all synchronously so decisions never interleave. Returns the disk operation still to do, if any.
    */
-  private place(index: number, h: Header, shippedFiles: Set<string>, excludedFiles: Set<string>): {write?: string; executable?: boolean} {
+  private place(index: number, h: Header, shippedFiles: Set<string>, excludedFiles: Set<string>): DiskOp | undefined {
     const pkg = this.names[index]!
     const stats = this.stats[index]!
     const canonical = canonicalPackagePath(h.name)
     if (!canonical.ok) throw new KeelError(`${pkg}: refusing entry '${h.name}': ${describeProblem(canonical.problem)}`, 'integrity')
     const path = canonical.path
     const type = entryType(h, pkg)
-    if (path === '') return {} // './': the root's metadata is keel's
+    if (path === '') return undefined // './': the root's metadata is keel's
     if (this.exclude.excludes(path)) {
       if (type !== 'dir') {
         stats.excluded++
         excludedFiles.add(path)
       }
-      return {}
+      return undefined
     }
     if (canonical.alias) {
       // Packages may ship the aliases themselves (base-files does in newer releases): accept the symlink
       // keel already made, or a directory that canonicalisation put in usr/.
-      if (type === 'symlink' && h.linkname.replace(/^\/+/, '') === `usr/${canonical.alias}`) return {}
+      if (type === 'symlink' && h.linkname.replace(/^\/+/, '') === `usr/${canonical.alias}`) return undefined
       if (type !== 'dir') throw new KeelError(`${pkg}: ships /${canonical.alias} as a ${type}, but it is a merged-/usr symlink to /usr/${canonical.alias}`, 'conflict')
     }
     this.ensureParents(path, index, pkg)
@@ -208,10 +265,11 @@ class Unpacker {
 
     if (type === 'dir') {
       this.placeDir(path, index, meta)
-      return {}
+      return undefined
     }
 
     const existing = this.claims.get(path)
+    let replace = false
     if (existing) {
       if (existing.dir) throw conflictError(path, ...this.namePair(index, existing.index, pkg), `a ${type} where the other has a directory`)
       const wins = existing.index === SKELETON ? undefined : challengerWins(index, existing.index, this.replaces)
@@ -222,30 +280,26 @@ class Unpacker {
       if (!wins) {
         stats.files++
         if (type === 'file') stats.bytes += h.size
-        return {}
+        return undefined
       }
-      // The earlier writer may still be streaming into the old inode; unlinking leaves it writing to an
-      // orphan while the winner gets a fresh file.
-      rmSync(join(this.tree.dir, path), {force: true})
       existing.index = index
+      replace = true
     } else {
       this.claims.set(path, {index, dir: false, explicit: true})
     }
 
     const host = join(this.tree.dir, path)
     stats.files++
-    let entry: TreeEntry
     switch (type) {
       case 'file':
         stats.bytes += h.size
         shippedFiles.add(path)
         this.tree.record({path, type, ...meta, owner: pkg})
-        return {write: host, executable: (h.mode & 0o111) !== 0}
+        return {kind: 'file', path, host, replace, size: h.size, executable: (h.mode & 0o111) !== 0}
       case 'symlink':
         if (!h.linkname) throw new KeelError(`${pkg}: symlink /${path} has no target`, 'integrity')
-        symlinkSync(h.linkname, host)
-        entry = {path, type, mode: 0o777, uid: h.uid, gid: h.gid, linkTarget: h.linkname, owner: pkg}
-        break
+        this.tree.record({path, type, mode: 0o777, uid: h.uid, gid: h.gid, linkTarget: h.linkname, owner: pkg})
+        return {kind: 'symlink', path, host, replace, target: h.linkname}
       case 'hardlink': {
         const target = canonicalPackagePath(h.linkname ?? '')
         if (!target.ok || target.path === '') throw new KeelError(`${pkg}: hard link /${path} points outside the package ('${h.linkname}')`, 'integrity')
@@ -255,23 +309,23 @@ class Unpacker {
           stats.files--
           stats.excluded++
           this.reporter.info(`${pkg}: /${path} excluded with its hard link target /${target.path}`)
-          return {}
+          return undefined
         }
         if (!shippedFiles.has(target.path)) throw new KeelError(`${pkg}: hard link /${path} points outside the package's own files ('${h.linkname}')`, 'integrity')
-        linkSync(join(this.tree.dir, target.path), host)
-        entry = {path, type, ...meta, linkTarget: target.path, owner: pkg}
-        break
+        this.tree.record({path, type, ...meta, linkTarget: target.path, owner: pkg})
+        return {kind: 'hardlink', path, host, replace, targetPath: target.path, targetHost: join(this.tree.dir, target.path)}
       }
       case 'char':
       case 'block':
-        entry = {path, type, ...meta, devMajor: h.devmajor, devMinor: h.devminor, owner: pkg}
+        this.tree.record({path, type, ...meta, devMajor: h.devmajor, devMinor: h.devminor, owner: pkg})
         break
       case 'fifo':
-        entry = {path, type, ...meta, owner: pkg}
+        this.tree.record({path, type, ...meta, owner: pkg})
         break
     }
-    this.tree.record(entry)
-    return {}
+    // Devices and fifos live in the manifest only; a replaced file of that path must still leave the disk.
+    if (replace) return {kind: 'remove', path, host}
+    return undefined
   }
 
   private placeDir(path: string, index: number, meta: {mode: number; uid: number; gid: number}): void {
