@@ -21,6 +21,8 @@ export const HOST_TOOLS = {
   modinfo: {debianPackage: 'kmod', purpose: 'test oracle: resolve a module through the image\'s modules.dep (-b)', versionArgs: ['--version']},
   'apt-get': {debianPackage: 'apt', purpose: 'test oracle: apt\'s own resolution', versionArgs: ['--version']},
   dpkg: {debianPackage: 'dpkg', purpose: 'test oracle: dpkg --compare-versions', versionArgs: ['--version']},
+  'dpkg-deb': {debianPackage: 'dpkg', purpose: 'test oracle: builds .debs and lists their contents for the unpacker tests', versionArgs: ['--version']},
+  tar: {debianPackage: 'tar', purpose: 'test oracle: GNU tar lists and extracts the rootfs tar', versionArgs: ['--version']},
   mmdebstrap: {debianPackage: 'mmdebstrap', purpose: 'benchmark peer', versionArgs: ['--version']},
   veritysetup: {debianPackage: 'cryptsetup-bin', purpose: 'test oracle and benchmark peer for keel verity', versionArgs: ['--version']},
   sgdisk: {debianPackage: 'gdisk', purpose: 'test oracle: checks the GPTs keel writes (sgdisk -v, -i, -A)', versionArgs: ['--version']},
