@@ -1,3 +1,4 @@
+import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {FIXUPS, runFixups} from '../../../src/rootfs/fixups/index.js'
 import type {Fixup} from '../../../src/rootfs/fixups/types.js'
@@ -15,6 +16,12 @@ describe('fix-up registry', () => {
     expect(at('recipe-files')).toBeLessThan(at('units'))
     expect(at('recipe-files')).toBeLessThan(at('ldconfig'))
     for (const f of FIXUPS) expect(f.replaces.length).toBeGreaterThan(0)
+  })
+
+  it('is documented in src/rootfs/README.md, in the same order', () => {
+    const readme = readFileSync(new URL('../../../src/rootfs/README.md', import.meta.url), 'utf8')
+    const documented = [...readme.matchAll(/^\| \d+ \| `([^`]+)` \|/gm)].map((m) => m[1])
+    expect(documented).toEqual(FIXUPS.map((f) => f.name))
   })
 
   it('runs fix-ups in order and labels each result', async () => {
