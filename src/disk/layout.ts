@@ -20,6 +20,8 @@ export type SlotName = 'A' | 'B'
 
 export interface LayoutPartition {
   name: string
+  /** GPT entry number (1-based): pinned in the layout or one more than the previous partition's. */
+  number: number
   type: PartitionTypeName
   /** Bytes; the minimum when `grow` is set. */
   size: number
@@ -52,6 +54,7 @@ const schemaPath = fileURLToPath(new URL('../../schemas/layout.schema.json', imp
 
 interface RawPartition {
   name: string
+  number?: number
   type?: PartitionTypeName
   size?: number | string
   grow?: boolean
@@ -149,7 +152,8 @@ export function parseSize(value: number | string): number {
 
 // ---- merging -------------------------------------------------------------------------------------------------
 
-interface Draft extends Omit<Partial<LayoutPartition>, 'location'> {
+interface Draft extends Omit<Partial<LayoutPartition>, 'location' | 'number'> {
+  number?: number
   name: string
   location: Location
   /** Where the size came from, to point at it when it is wrong. */
@@ -174,8 +178,14 @@ export function mergeLayoutLayers(name: string, layers: readonly LayoutLayer[]):
       disk[key] = parseSize(v)
       diskLocations[key] = pos.value(['disk', key])
     }
+    const namesInLayer = new Set<string>()
     ;(layer.raw.partitions ?? []).forEach((p, i) => {
       const at = (field: string): Location => pos.value(['partitions', i, field])
+      if (namesInLayer.has(p.name)) {
+        diagnostics.push(error(`partition '${p.name}' is listed twice in this file`, at('name')))
+        return
+      }
+      namesInLayer.add(p.name)
       const existing = drafts.findIndex((d) => d.name === p.name)
       if (p.remove) {
         if (existing < 0) diagnostics.push(error(`cannot remove '${p.name}': no such partition in the layouts below this one`, at('name')))
@@ -183,6 +193,7 @@ export function mergeLayoutLayers(name: string, layers: readonly LayoutLayer[]):
         return
       }
       const fields: Partial<Draft> = {location: at('name')}
+      if (p.number !== undefined) fields.number = p.number
       if (p.type !== undefined) fields.type = p.type
       if (p.size !== undefined) {
         fields.size = parseSize(p.size)
@@ -210,13 +221,29 @@ export function mergeLayoutLayers(name: string, layers: readonly LayoutLayer[]):
       }
     })
   }
-  const partitions = drafts.map((d) => complete(d, diagnostics)).filter((p): p is LayoutPartition => p !== undefined)
+  const numbers = numberPartitions(drafts, diagnostics)
+  const partitions = drafts.map((d, i) => complete(d, numbers[i]!, diagnostics)).filter((p): p is LayoutPartition => p !== undefined)
   checkLayout(disk, diskLocations, drafts, partitions, diagnostics)
   if (hasErrors(diagnostics)) return {diagnostics}
   return {layout: {name, files: layers.map((l) => l.file), disk, partitions}, diagnostics}
 }
 
-function complete(d: Draft, diagnostics: Diagnostic[]): LayoutPartition | undefined {
+/** Entry numbers in disk order: pinned ones as given, the others one more than the partition before. */
+function numberPartitions(drafts: Draft[], diagnostics: Diagnostic[]): number[] {
+  const used = new Map<number, string>()
+  let previous = 0
+  return drafts.map((d) => {
+    const n = d.number ?? previous + 1
+    const other = used.get(n)
+    if (other !== undefined) diagnostics.push(error(`partitions '${other}' and '${d.name}' would both be number ${n}; pin distinct numbers`, d.location))
+    else if (n > 128) diagnostics.push(error(`partition '${d.name}' would be number ${n}, beyond the 128 GPT entries`, d.location))
+    used.set(n, d.name)
+    previous = n
+    return n
+  })
+}
+
+function complete(d: Draft, number: number, diagnostics: Diagnostic[]): LayoutPartition | undefined {
   const missing = (['type', 'size', 'content'] as const).filter((k) => d[k] === undefined)
   if (missing.length) {
     diagnostics.push(error(`partition '${d.name}' has no ${missing.join(', ')}`, d.location))
@@ -224,6 +251,7 @@ function complete(d: Draft, diagnostics: Diagnostic[]): LayoutPartition | undefi
   }
   return {
     name: d.name,
+    number,
     type: d.type!,
     size: d.size!,
     grow: d.grow ?? false,

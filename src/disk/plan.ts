@@ -124,7 +124,7 @@ export function planDisk(layout: Layout, inputs: PlanInputs): DiskPlan {
   const usrFs = inputs.usrFilesystem ?? 'erofs'
   const claimed = new Set<string>()
 
-  const partitions = spans.map(({p, start, size}, i): PlannedPartition => {
+  const partitions = spans.map(({p, start, size}): PlannedPartition => {
     const slotInput = p.slot ? inputs.slots?.[p.slot] : undefined
     const filled = p.slot ? slotInput !== undefined : true
     let content: PartitionContent
@@ -153,7 +153,7 @@ export function planDisk(layout: Layout, inputs: PlanInputs): DiskPlan {
     // An empty slot must never be chosen to boot, whatever the layout says.
     if (p.slot && !filled) attributes = {...attributes, priority: 0, tries: 0, successful: false}
     return {
-      index: i + 1,
+      index: p.number,
       name: p.name,
       type: p.type,
       typeGuid: partitionTypeGuid(p.type, inputs.architecture),

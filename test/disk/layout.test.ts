@@ -24,14 +24,14 @@ describe('shipped layouts', () => {
     const l = loadLayout('base')
     expect(l.name).toBe('base')
     expect(l.disk).toEqual({alignment: MiB, sizeAlignment: 4096})
-    expect(l.partitions.map((p) => [p.name, p.type, p.size, p.content, p.slot ?? '-', p.grow])).toEqual([
-      ['EFI-SYSTEM', 'esp', GiB, 'vfat', '-', false],
-      ['USR-A', 'usr', 2 * GiB, 'usr', 'A', false],
-      ['USR-A-verity', 'usr-verity', 64 * MiB, 'verity', 'A', false],
-      ['USR-B', 'usr', 2 * GiB, 'usr', 'B', false],
-      ['USR-B-verity', 'usr-verity', 64 * MiB, 'verity', 'B', false],
-      ['OEM', 'linux-data', 128 * MiB, 'ext4', '-', false],
-      ['ROOT', 'root', 2 * GiB, 'ext4', '-', true],
+    expect(l.partitions.map((p) => [p.number, p.name, p.type, p.size, p.content, p.slot ?? '-', p.grow])).toEqual([
+      [1, 'EFI-SYSTEM', 'esp', GiB, 'vfat', '-', false],
+      [2, 'USR-A', 'usr', 2 * GiB, 'usr', 'A', false],
+      [3, 'USR-A-verity', 'usr-verity', 64 * MiB, 'verity', 'A', false],
+      [4, 'USR-B', 'usr', 2 * GiB, 'usr', 'B', false],
+      [5, 'USR-B-verity', 'usr-verity', 64 * MiB, 'verity', 'B', false],
+      [6, 'OEM', 'linux-data', 128 * MiB, 'ext4', '-', false],
+      [7, 'ROOT', 'root', 2 * GiB, 'ext4', '-', true],
     ])
     expect(l.partitions[1]!.attributes).toEqual({priority: 1, successful: true, readOnly: true})
   })
@@ -100,6 +100,20 @@ describe('layout diagnostics', () => {
       ['Z', MiB],
     ])
     expect(layout!.partitions[0]!.attributes).toEqual({priority: 3, readOnly: true})
+  })
+
+  it('numbers partitions: pinned numbers kept, the rest one more than the partition before; collisions reported', () => {
+    const base = layer('b.yaml', ['partitions:', '  - {name: ESP, number: 1, type: esp, size: 1MiB, content: vfat}', '  - {name: ROOT, number: 9, type: root, size: 1MiB, content: ext4}', '  - {name: DATA, type: linux-data, size: 1MiB, content: ext4}', ''].join('\n'))
+    expect(mergeLayoutLayers('b', [base]).layout!.partitions.map((p) => [p.name, p.number])).toEqual([
+      ['ESP', 1],
+      ['ROOT', 9],
+      ['DATA', 10],
+    ])
+    const clash = layer('o.yaml', ['partitions:', '  - {name: X, type: linux-data, size: 1MiB, content: empty, after: ESP, number: 10}', '  - {name: ESP, size: 2MiB}', '  - {name: ESP, size: 3MiB}', ''].join('\n'))
+    expect(mergeLayoutLayers('o', [base, clash]).diagnostics.map((d) => formatDiagnostic(d).split('\n')[0])).toEqual([
+      "o.yaml:4:12: error: partition 'ESP' is listed twice in this file",
+      "b.yaml:4:12: error: partitions 'X' and 'DATA' would both be number 10; pin distinct numbers",
+    ])
   })
 
   it('loadLayout follows extends across files and throws all problems together', () => {
