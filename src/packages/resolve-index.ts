@@ -28,17 +28,21 @@ function sourceKey(p: BinaryPackage): string {
   return `${p.repository.uri}\u0000${p.repository.suite}\u0000${p.repository.component}\u0000${p.filename}`
 }
 
+const built = new WeakMap<PackageUniverse, UniverseIndex>()
+
 export class UniverseIndex {
   readonly architecture: string
   /** name → every distinct version for our architecture, newest first. */
   private readonly versions = new Map<string, BinaryPackage[]>()
   private readonly candidates = new Map<string, BinaryPackage>()
+  private readonly overridden = new Map<string, BinaryPackage>()
   /** provided name → providing stanzas (all versions; callers keep the candidates). */
   private readonly provides = new Map<string, ProvideEntry[]>()
   private readonly dependsCache = new Map<BinaryPackage, Alternatives[]>()
   private readonly negativeCache = new Map<BinaryPackage, Relation[]>()
+  private firstSeen: Map<string, number> | undefined
 
-  constructor(universe: PackageUniverse) {
+  constructor(private readonly universe: PackageUniverse) {
     this.architecture = universe.architecture
     // Same name and version from several suites: one stanza, chosen by a stable key, not by index order.
     const byName = new Map<string, Map<string, BinaryPackage>>()
@@ -74,6 +78,30 @@ export class UniverseIndex {
     return prv.archQualifier === undefined || prv.archQualifier === 'any' || prv.archQualifier === this.architecture
   }
 
+  /**
+   * apt's package number (pkgCache ID): the order in which its cache generator first meets each name,
+   * walking the indexes in source order, each stanza's own name and then every name in its relation fields
+   * (Pre-Depends, Depends, Conflicts, Breaks, Recommends, Suggests, Replaces, Enhances, Provides). apt
+   * prefers the higher number between otherwise equal providers; built on first use, as few resolves need it.
+   */
+  aptOrder(name: string): number {
+    if (!this.firstSeen) {
+      const seen = new Map<string, number>()
+      const touch = (n: string): void => {
+        if (!seen.has(n)) seen.set(n, seen.size)
+      }
+      for (const p of this.universe.packages) {
+        if (p.architecture !== this.architecture && p.architecture !== 'all') continue
+        touch(p.name)
+        for (const f of [p.preDepends, p.depends, p.conflicts, p.breaks, p.recommends, p.suggests, p.replaces, p.enhances, p.provides]) {
+          if (f) forEachRelationName(f, touch)
+        }
+      }
+      this.firstSeen = seen
+    }
+    return this.firstSeen.get(name) ?? -1
+  }
+
   hasName(name: string): boolean {
     return this.versions.has(name)
   }
@@ -90,9 +118,26 @@ export class UniverseIndex {
     return this.candidates.get(name)
   }
 
-  /** Like apt's `pkg=version`: make a specific version the candidate. */
+  /** Like apt's `pkg=version`: make a specific version the candidate, until resetCandidates(). */
   setCandidate(pkg: BinaryPackage): void {
+    if (!this.overridden.has(pkg.name)) this.overridden.set(pkg.name, this.candidates.get(pkg.name)!)
     this.candidates.set(pkg.name, pkg)
+  }
+
+  /** Back to the default candidates (the index is shared between resolves of the same universe). */
+  resetCandidates(): void {
+    for (const [name, pkg] of this.overridden) this.candidates.set(name, pkg)
+    this.overridden.clear()
+  }
+
+  /**
+   * The index of a universe, built once per universe object: universes are immutable data, and several
+   * resolves of one universe (requests, then the lockfile check) should not pay for it again.
+   */
+  static of(universe: PackageUniverse): UniverseIndex {
+    let index = built.get(universe)
+    if (!index) built.set(universe, (index = new UniverseIndex(universe)))
+    return index
   }
 
   isCandidate(pkg: BinaryPackage): boolean {
@@ -151,6 +196,29 @@ export class UniverseIndex {
     }
     return out
   }
+}
+
+/** Calls `visit` with each package name a relation field mentions, in order: a scan, not a full parse. */
+function forEachRelationName(field: string, visit: (name: string) => void): void {
+  const n = field.length
+  let i = 0
+  while (i < n) {
+    while (i < n && isSpace(field.charCodeAt(i))) i++
+    const start = i
+    while (i < n && !endsName(field.charCodeAt(i))) i++
+    if (i > start) visit(field.slice(start, i))
+    while (i < n && field.charCodeAt(i) !== 44 /* , */ && field.charCodeAt(i) !== 124 /* | */) i++
+    i++
+  }
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13
+}
+
+/** Whitespace , | ( : [ < end a package name. */
+function endsName(c: number): boolean {
+  return isSpace(c) || c === 44 || c === 124 || c === 40 || c === 58 || c === 91 || c === 60
 }
 
 function versionOk(version: string, rel: Relation): boolean {

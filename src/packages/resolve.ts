@@ -89,7 +89,7 @@ class Marker {
   /**
    * apt's order of preference for a group (getAllPossibleSolutions + CompareProviders, for an empty
    * system): alternatives in order; within one, the package of that very name first, then Essential ones,
-   * then by Priority, then by name as a stable stand-in for apt's cache order.
+   * then by Priority, then the name apt met last when it built its cache (see UniverseIndex.aptOrder).
    */
   solutions(group: Alternatives): BinaryPackage[] {
     const out: BinaryPackage[] = []
@@ -101,7 +101,7 @@ class Marker {
         if (a.essential !== b.essential) return a.essential ? -1 : 1
         const pr = priorityRank(a) - priorityRank(b)
         if (pr !== 0) return pr
-        return a.name < b.name ? -1 : a.name > b.name ? 1 : 0
+        return this.index.aptOrder(b.name) - this.index.aptOrder(a.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
       })
       for (const p of list) if (!out.includes(p)) out.push(p)
     }
@@ -172,7 +172,15 @@ class Marker {
 }
 
 export function resolve(universe: PackageUniverse, requests: PackageRequest[], opts: ResolveOptions): Resolution {
-  const index = new UniverseIndex(universe)
+  const index = UniverseIndex.of(universe)
+  try {
+    return resolveWith(index, requests, opts)
+  } finally {
+    index.resetCandidates()
+  }
+}
+
+function resolveWith(index: UniverseIndex, requests: PackageRequest[], opts: ResolveOptions): Resolution {
   const excluded = new Set(opts.exclude)
   const diagnostics: Diagnostic[] = []
   const roots: Array<{pkg: BinaryPackage; request: PackageRequest}> = []

@@ -26,6 +26,14 @@ export interface BinaryPackage {
   conflicts?: string
   breaks?: string
   replaces?: string
+  /**
+   * Never followed (keel installs no Recommends/Suggests), but apt numbers every name in the order it first
+   * meets it in any relation field, and breaks ties between equally good providers by that number; the
+   * resolver needs these fields to make the same choice.
+   */
+  recommends?: string
+  suggests?: string
+  enhances?: string
   essential: boolean
   priority?: string
   multiArch?: string

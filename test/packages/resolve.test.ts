@@ -91,18 +91,25 @@ describe('resolve: the dependency closure', () => {
     expect(chosen(resolve(u, req('awk'), NO_OPTS))).toEqual(['mawk=1.3'])
   })
 
-  it('gives the same answer whatever the order of the index', () => {
+  it('gives the same answer whatever the order of the index when no tie between providers is involved', () => {
     const all = [
-      pkg('app', '1', {depends: 'mta | exim4, libc'}),
+      pkg('app', '1', {depends: 'mta | exim4, libc, awk'}),
       pkg('postfix', '3', {provides: 'mta', priority: 'optional'}),
-      pkg('exim4', '4', {provides: 'mta', priority: 'optional'}),
+      pkg('exim4', '4', {provides: 'mta', priority: 'standard'}),
+      pkg('mawk', '1', {provides: 'awk', priority: 'required'}),
+      pkg('gawk', '1', {provides: 'awk', priority: 'optional'}),
       pkg('libc', '1'),
       pkg('libc', '2'),
     ]
     const a = resolve(universe(...all), req('app'), NO_OPTS)
     const b = resolve(universe(...[...all].reverse()), req('app'), NO_OPTS)
-    expect(chosen(a)).toEqual(chosen(b))
+    expect(chosen(a)).toEqual(['app=1', 'exim4=4', 'libc=2', 'mawk=1'])
+    expect(chosen(b)).toEqual(chosen(a))
     expect([...a.reasons]).toEqual([...b.reasons])
+    // And the same universe object twice (its index is reused): the same answer.
+    const u = universe(...all)
+    expect(chosen(resolve(u, [{name: 'libc', version: '1'}], NO_OPTS))).toEqual(['libc=1'])
+    expect(chosen(resolve(u, req('app'), NO_OPTS))).toEqual(chosen(a))
   })
 })
 
@@ -145,7 +152,7 @@ describe('resolve: virtual packages and Provides', () => {
     expect(chosen(resolve(u, req('app'), NO_OPTS))).toEqual(['app=1', 'foo=1'])
   })
 
-  it('among several providers prefers Essential, then the more important Priority, then the name', () => {
+  it('among several providers prefers Essential, then the more important Priority', () => {
     const essential = universe(
       pkg('app', '1', {depends: 'awk'}),
       pkg('gawk', '1', {provides: 'awk', priority: 'optional'}),
@@ -159,8 +166,19 @@ describe('resolve: virtual packages and Provides', () => {
       pkg('mawk', '1', {provides: 'awk', priority: 'required'}),
     )
     expect(chosen(resolve(byPriority, req('app'), NO_OPTS))).toEqual(['app=1', 'mawk=1'])
-    const byName = universe(pkg('app', '1', {depends: 'mta'}), pkg('postfix', '1', {provides: 'mta'}), pkg('exim4', '1', {provides: 'mta'}))
-    expect(chosen(resolve(byName, req('app'), NO_OPTS))).toEqual(['app=1', 'exim4=1'])
+  })
+
+  it('between otherwise equal providers takes the name apt met last when building its cache, as apt does', () => {
+    // apt numbers names in the order it first meets them: each stanza's own name, then the names in its
+    // relation fields (Recommends, Suggests and Enhances included). Here: app, mta, exim4, postfix.
+    const forward = universe(pkg('app', '1', {depends: 'mta', suggests: 'exim4'}), pkg('postfix', '1', {provides: 'mta'}), pkg('exim4', '1', {provides: 'mta'}))
+    expect(chosen(resolve(forward, req('app'), NO_OPTS))).toEqual(['app=1', 'postfix=1'])
+    // Without the Suggests, exim4 is first met at its own stanza, after postfix.
+    const plain = universe(pkg('app', '1', {depends: 'mta'}), pkg('postfix', '1', {provides: 'mta'}), pkg('exim4', '1', {provides: 'mta'}))
+    expect(chosen(resolve(plain, req('app'), NO_OPTS))).toEqual(['app=1', 'exim4=1'])
+    // The same stanzas in the other order: postfix is met last.
+    const reversed = universe(pkg('exim4', '1', {provides: 'mta'}), pkg('postfix', '1', {provides: 'mta'}), pkg('app', '1', {depends: 'mta'}))
+    expect(chosen(resolve(reversed, req('app'), NO_OPTS))).toEqual(['app=1', 'postfix=1'])
   })
 
   it('lets a chosen provider meet a later dependency on the virtual name', () => {
