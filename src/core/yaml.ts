@@ -37,6 +37,11 @@ export class PositionMap {
     return r ? this.source.text.slice(r[0], r[1]) : undefined
   }
 
+  /** The [start, end) offsets of the value at `path` itself, if recorded. */
+  range(path: readonly PathSegment[]): [number, number] | undefined {
+    return this.values.get(PositionMap.key(path))
+  }
+
   /** Whether the value at `path` itself has a recorded position. */
   has(path: readonly PathSegment[]): boolean {
     return this.values.has(PositionMap.key(path))

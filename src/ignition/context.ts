@@ -19,6 +19,8 @@ export interface TranslateOptions {
 export class TranslateContext {
   /** Units that read the metadata environment at boot (they get EnvironmentFile= and ordering). */
   readonly metadataUnits = new Set<string>()
+  /** How many times each variable was met in each value so far, to point at the right occurrence. */
+  private readonly seen = new Map<string, number>()
 
   constructor(
     readonly cc: Record<string, Json>,
@@ -39,11 +41,12 @@ export class TranslateContext {
   /** Text that nothing expands at boot (file contents, hostnames, keys): only --var can fill it in. */
   literalText(text: string, path: PathSegment[], what: string): string {
     return replaceVariables(text, (name) => {
+      const where = this.where(path, name)
       const given = this.opts.vars?.[name]
       if (given !== undefined) return given
       const message = `$${name} in ${what} cannot be filled in at boot (only unit Exec lines and service settings can); give --var ${name}=VALUE`
-      if (this.opts.strict) this.error(message, this.loc.value(path))
-      else this.warn(`${message}; it is left as written`, this.loc.value(path))
+      if (this.opts.strict) this.error(message, where)
+      else this.warn(`${message}; it is left as written`, where)
       return `$${name}`
     })
   }
@@ -60,11 +63,12 @@ export class TranslateContext {
         if (!findVariables(line).length) return line
         const isExec = /^\s*Exec[A-Za-z]*\s*=/.test(line) && unit.endsWith('.service')
         return replaceVariables(line, (name) => {
+          const where = this.where(path, name)
           const given = this.opts.vars?.[name]
           if (given !== undefined) return given
-          if (!this.bootResolvable(name, path)) return `$${name}`
+          if (!this.bootResolvable(name, where)) return `$${name}`
           if (!isExec) {
-            this.warn(`$${name} in "${line.trim().slice(0, 40)}" of ${unit}: systemd expands variables only in Exec lines of services; give --var ${name}=VALUE`, this.loc.value(path))
+            this.warn(`$${name} in "${line.trim().slice(0, 40)}" of ${unit}: systemd expands variables only in Exec lines of services; give --var ${name}=VALUE`, where)
             return `$${name}`
           }
           this.metadataUnits.add(unit)
@@ -78,24 +82,33 @@ export class TranslateContext {
   settingValue(text: string, path: PathSegment[]): {value: string; atBoot: boolean} {
     let atBoot = false
     const value = replaceVariables(text, (name) => {
+      const where = this.where(path, name)
       const given = this.opts.vars?.[name]
       if (given !== undefined) return given
-      if (!this.bootResolvable(name, path)) return `$${name}`
+      if (!this.bootResolvable(name, where)) return `$${name}`
       atBoot = true
       return bootReference(name)
     })
     return {value, atBoot}
   }
 
+  /** The next occurrence of $name in the value at `path`, as written. */
+  private where(path: PathSegment[], name: VariableName): Location {
+    const key = `${path.join('\u0000')}\u0001${name}`
+    const k = this.seen.get(key) ?? 0
+    this.seen.set(key, k + 1)
+    return this.loc.occurrence(path, `$${name}`, k)
+  }
+
   /** Whether a variable may be left to boot time; if not, say why (as an error). */
-  private bootResolvable(name: VariableName, path: PathSegment[]): boolean {
+  private bootResolvable(name: VariableName, where: Location): boolean {
     if (this.opts.strict) {
-      this.error(`$${name} is not known at translate time (--strict); give --var ${name}=VALUE`, this.loc.value(path))
+      this.error(`$${name} is not known at translate time (--strict); give --var ${name}=VALUE`, where)
       return false
     }
     const platform = this.opts.platform
     if (platform && !PLATFORMS[platform].metadata) {
-      this.error(`$${name} cannot be filled in at boot on ${platform} (no metadata service there); give --var ${name}=VALUE`, this.loc.value(path))
+      this.error(`$${name} cannot be filled in at boot on ${platform} (no metadata service there); give --var ${name}=VALUE`, where)
       return false
     }
     return true

@@ -37,6 +37,23 @@ export class Locator {
     return this.positions.rawText(this.orig(path))
   }
 
+  /** Where the k-th (0-based) `needle` inside the value at `path` is written; the value itself if not found. */
+  occurrence(path: readonly PathSegment[], needle: string, k: number): Location {
+    const r = this.positions.range(this.orig(path))
+    if (r) {
+      const raw = this.positions.source.text.slice(r[0], r[1])
+      let at = -1
+      // Occurrences after a backslash are escapes, not uses: skip them as the translator does.
+      for (let i = 0; i <= k; i++) {
+        do at = raw.indexOf(needle, at + 1)
+        while (at > 0 && raw[at - 1] === '\\')
+        if (at < 0) break
+      }
+      if (at >= 0) return this.positions.source.locate(r[0] + at, needle.length)
+    }
+    return this.value(path)
+  }
+
   /** The key as the user spelled it (`drop-ins` or `drop_ins`), for messages. */
   spelling(path: readonly PathSegment[]): string {
     const last = this.orig(path).at(-1)

@@ -371,7 +371,8 @@ export const KEY_CASES: KeyCase[] = [
     translates: false,
     check(_c, _d, raw) {
       expect(raw.map((x) => [x.severity, x.location?.line, x.location?.col, x.message])).toEqual([
-        ['error', 5, 16, '$private_ipv4 is not known at translate time (--strict); give --var private_ipv4=VALUE'],
+        // column 47: the `$` itself, inside the double-quoted string
+        ['error', 5, 47, '$private_ipv4 is not known at translate time (--strict); give --var private_ipv4=VALUE'],
       ])
     },
   },

@@ -55,7 +55,7 @@ describe('keel config translate', () => {
     const strict = keel(['config', 'translate', good, '--strict'])
     expect(strict.status).toBe(exitCode('input'))
     expect(strict.stdout).toBe('')
-    expect(strict.stderr).toContain(`${good}:7:16: error: $private_ipv4 is not known at translate time (--strict)`)
+    expect(strict.stderr).toContain(`${good}:7:47: error: $private_ipv4 is not known at translate time (--strict)`)
     const json = keel(['config', 'translate', good, '--json'])
     expect(json.status).toBe(0)
     expect(JSON.parse(json.stdout)).toMatchObject({kind: 'cloud-config', output: null, warnings: 1, config: {ignition: {version: '3.3.0'}}})
