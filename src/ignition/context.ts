@@ -56,6 +56,9 @@ export class TranslateContext {
    * metadata EnvironmentFile); elsewhere in a unit systemd would not expand them, so they are reported.
    */
   unitText(text: string, path: PathSegment[], unit: string): string {
+    // Units written for coreos-cloudinit read COREOS_PRIVATE_IPV4 & co. from the environment it wrote;
+    // the metadata environment file carries those names too (README.md).
+    if (unit.endsWith('.service') && /\bCOREOS_(PUBLIC|PRIVATE)_IPV[46]\b/.test(text)) this.metadataUnits.add(unit)
     if (!findVariables(text).length) return text
     return text
       .split('\n')

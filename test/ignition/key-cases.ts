@@ -344,6 +344,15 @@ export const KEY_CASES: KeyCase[] = [
     },
   },
   {
+    key: 'variables: a service using COREOS_PRIVATE_IPV4 (from /etc/environment upstream) gets the metadata environment',
+    input: cc('coreos:\n  units:\n    - name: app.service\n      content: "[Service]\\nExecStart=/bin/app ${COREOS_PRIVATE_IPV4}\\n"\n'),
+    check(c, d) {
+      expect(unit(c, 'app.service')?.contents).toBe('[Service]\nExecStart=/bin/app ${COREOS_PRIVATE_IPV4}\n')
+      expect(dropin(c, 'app.service', '10-keel-metadata.conf')).toContain('EnvironmentFile=/run/keel/metadata.env\n')
+      expect(d).toEqual([])
+    },
+  },
+  {
     key: 'variables: in service settings → a template rendered at boot',
     input: cc('coreos:\n  etcd2:\n    name: n1\n    advertise-client-urls: http://$public_ipv4:2379\n'),
     check(c) {
