@@ -234,17 +234,21 @@ export function decodeHeader(sector: Uint8Array): {header?: GptHeader; problems:
   return {header, problems}
 }
 
-/** Check a decoded header against where it was found and the disk's size. */
-export function checkHeaderPlacement(h: GptHeader, which: 'primary' | 'backup', totalSectors: number): string[] {
+/**
+ * Check a decoded header against where it was found (`foundAt`) and the disk's size. A primary whose backup
+ * sits before the last sector is still valid (the disk was grown after the GPT was written); readGpt notes it.
+ */
+export function checkHeaderPlacement(h: GptHeader, which: 'primary' | 'backup', totalSectors: number, foundAt = which === 'primary' ? 1 : totalSectors - 1): string[] {
   const problems: string[] = []
-  const expectMy = which === 'primary' ? 1 : totalSectors - 1
-  const expectAlt = which === 'primary' ? totalSectors - 1 : 1
-  if (h.myLba !== expectMy) problems.push(`my LBA is ${h.myLba}, expected ${expectMy}`)
-  if (h.alternateLba !== expectAlt) problems.push(`alternate LBA is ${h.alternateLba}, expected ${expectAlt}`)
+  if (h.myLba !== foundAt) problems.push(`my LBA is ${h.myLba}, expected ${foundAt}`)
+  if (which === 'primary' && (h.alternateLba <= h.lastUsableLba || h.alternateLba > totalSectors - 1)) {
+    problems.push(`alternate LBA ${h.alternateLba} is not between the usable area and the disk's last LBA ${totalSectors - 1}`)
+  }
+  if (which === 'backup' && h.alternateLba !== 1) problems.push(`alternate LBA is ${h.alternateLba}, expected 1`)
   if (h.firstUsableLba > h.lastUsableLba) problems.push(`first usable LBA ${h.firstUsableLba} is after last usable LBA ${h.lastUsableLba}`)
   const entryEnd = h.entriesLba + Math.ceil((h.entryCount * h.entrySize) / SECTOR_SIZE) - 1
   if (which === 'primary' && (h.entriesLba < 2 || entryEnd >= h.firstUsableLba)) problems.push(`entry array at LBA ${h.entriesLba} overlaps the usable area`)
-  if (which === 'backup' && (h.entriesLba <= h.lastUsableLba || entryEnd >= totalSectors - 1)) problems.push(`entry array at LBA ${h.entriesLba} overlaps the usable area or the header`)
+  if (which === 'backup' && (h.entriesLba <= h.lastUsableLba || entryEnd >= foundAt)) problems.push(`entry array at LBA ${h.entriesLba} overlaps the usable area or the header`)
   return problems
 }
 

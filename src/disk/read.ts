@@ -55,8 +55,7 @@ async function readCopy(fh: Handle, which: 'primary' | 'backup', lba: number, to
   if (lba < 1 || lba >= totalSectors) return {report: {valid: false, problems: [`header LBA ${lba} is outside the disk`]}}
   const {header, problems} = decodeHeader(await readAt(fh, lba * SECTOR_SIZE, SECTOR_SIZE))
   if (!header) return {report: {valid: false, problems}}
-  problems.push(...checkHeaderPlacement(header, which, totalSectors))
-  if (header.myLba !== lba) problems.push(`found at LBA ${lba} but says it is at ${header.myLba}`)
+  problems.push(...checkHeaderPlacement(header, which, totalSectors, lba))
   const bytes = header.entryCount * header.entrySize
   let partitions: GptPartition[] | undefined
   if (bytes > MAX_ENTRY_ARRAY || header.entriesLba * SECTOR_SIZE + bytes > totalSectors * SECTOR_SIZE) {
@@ -101,6 +100,9 @@ export async function readGpt(path: string): Promise<ReadGpt> {
     // The primary says where its backup is; without a usable primary the backup is in the last sector.
     const backupLba = primary.report.header && primary.report.valid ? primary.report.header.alternateLba : totalSectors - 1
     const backup = await readCopy(fh, 'backup', backupLba, totalSectors)
+    if (primary.report.valid && backupLba !== totalSectors - 1) {
+      problems.push(`disk: the GPT was written for ${backupLba + 1} sectors but the disk has ${totalSectors} (grown?); the backup is not at the end`)
+    }
     problems.push(...primary.report.problems.map((p) => `primary GPT: ${p}`))
     problems.push(...backup.report.problems.map((p) => `backup GPT: ${p}`))
     const source = primary.report.valid ? 'primary' : backup.report.valid ? 'backup' : undefined

@@ -169,6 +169,22 @@ describe('GPT disks written by keel, checked by sgdisk and sfdisk', () => {
     expect(await sha256File(copy)).toEqual(await sha256File(disk))
   })
 
+  it('a grown disk is noted (sgdisk agrees), still read from the primary, and rewriteGpt moves the backup to the end', async () => {
+    const copy = join(dir, 'grown.img')
+    copyFileSync(disk, copy)
+    const fd = openSync(copy, 'r+')
+    writeSync(fd, Buffer.alloc(1), 0, 1, plan.sizeBytes + 10 * MiB - 1)
+    closeSync(fd)
+    const grown = await readGpt(copy)
+    expect(grown.source).toBe('primary')
+    expect(grown.problems).toEqual([`disk: the GPT was written for ${plan.totalSectors} sectors but the disk has ${plan.totalSectors + 20480} (grown?); the backup is not at the end`])
+    expect(grown.table.partitions).toEqual((await readGpt(disk)).table.partitions)
+    expect((await run('sgdisk', ['-v', copy], {okExitCodes: [1, 2, 3, 4]})).stdout).toMatch(/secondary header's self-pointer indicates that it doesn't reside\s+at the end of the disk/)
+    await rewriteGpt(copy, (t) => t)
+    expect((await readGpt(copy)).problems).toEqual([])
+    expect((await run('sgdisk', ['-v', copy])).stdout).toMatch(/^No problems found\./m)
+  })
+
   it('a corrupted primary entry array is caught by its CRC; both copies broken is an integrity error', async () => {
     const copy = join(dir, 'entries.img')
     copyFileSync(disk, copy)

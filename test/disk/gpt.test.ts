@@ -98,7 +98,11 @@ describe('GPT encoding', () => {
     h[60] ^= 0xff
     expect(decodeHeader(h).problems[0]).toMatch(/^header CRC32 is 0x[0-9a-f]{8}, computed 0x[0-9a-f]{8}$/)
     expect(decodeHeader(Buffer.alloc(512)).problems).toEqual(['no "EFI PART" signature'])
-    expect(checkHeaderPlacement(decodeHeader(gpt.primary.subarray(512, 1024)).header!, 'backup', TOTAL)).toContain('my LBA is 1, expected 204799')
+    const primaryHeader = decodeHeader(gpt.primary.subarray(512, 1024)).header!
+    expect(checkHeaderPlacement(primaryHeader, 'backup', TOTAL)).toEqual(['my LBA is 1, expected 204799', 'alternate LBA is 204799, expected 1', 'entry array at LBA 2 overlaps the usable area or the header'])
+    // A grown disk: the primary is still valid; a shrunk one is not.
+    expect(checkHeaderPlacement(primaryHeader, 'primary', TOTAL + 2048)).toEqual([])
+    expect(checkHeaderPlacement(primaryHeader, 'primary', TOTAL - 2048)).toEqual(["alternate LBA 204799 is not between the usable area and the disk's last LBA 202751"])
   })
 
   it('refuses overlapping, out-of-range and duplicate partitions', () => {
