@@ -1,4 +1,6 @@
 import {KeelError} from '../core/errors.js'
+import {formatBytes} from '../core/progress.js'
+import {planVerity} from '../verity/tree.js'
 import {attributesHex, encodeAttributes, type PartitionAttributes} from './attributes.js'
 import {DEFAULT_ENTRY_COUNT, ENTRY_SIZE, type GptTable, gptGeometry, SECTOR_SIZE} from './gpt.js'
 import {type Architecture, derivedGuid, type PartitionTypeName, partitionTypeGuid, verityPartitionGuids} from './guids.js'
@@ -119,6 +121,7 @@ export function planDisk(layout: Layout, inputs: PlanInputs): DiskPlan {
       for (const s of spans.slice(growIndex + 1)) s.start += slack
     }
   }
+  checkVerityRoom(spans.map(({p, size}) => ({name: p.name, slot: p.slot, content: p.content, size})))
   const totalSectors = sizeBytes / SECTOR_SIZE
   const g = gptGeometry(totalSectors)
   const usrFs = inputs.usrFilesystem ?? 'erofs'
@@ -179,6 +182,24 @@ export function planDisk(layout: Layout, inputs: PlanInputs): DiskPlan {
     firstUsableLba: g.firstUsableLba,
     lastUsableLba: g.lastUsableLba,
     partitions,
+  }
+}
+
+/**
+ * Each slot's verity partition must hold the hash tree of a /usr image as large as the slot (4 KiB blocks,
+ * as keel verity formats), or an update that fills the slot could not be installed.
+ */
+function checkVerityRoom(parts: Array<{name: string; slot?: SlotName; content: string; size: number}>): void {
+  for (const verity of parts.filter((p) => p.content === 'verity')) {
+    const usr = parts.find((p) => p.slot === verity.slot && p.content === 'usr')
+    if (!usr) continue
+    const needed = planVerity(usr.size).hashDeviceSize
+    if (needed > verity.size) {
+      throw new KeelError(
+        `${verity.name} (${formatBytes(verity.size)}) cannot hold the verity tree of a full ${usr.name} (${formatBytes(usr.size)} needs ${formatBytes(needed)})`,
+        'input',
+      )
+    }
   }
 }
 

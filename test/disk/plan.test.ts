@@ -105,5 +105,9 @@ describe('planDisk', () => {
     expect(() => planDisk(base, {seed: 's', architecture: 'x86-64', diskSize: 2 ** 30})).toThrow(/needs a disk of at least \d+ bytes/)
     expect(() => planDisk(base, {seed: 's', architecture: 'x86-64', sizes: {SWAP: 2 ** 20}})).toThrow(/unknown partition\(s\): SWAP/)
     expect(() => planDisk(base, {seed: 's', architecture: 'x86-64', sizes: {OEM: 1000}})).toThrow(/not a positive whole number of 512-byte sectors/)
+    // 16 MiB of /usr needs a superblock block plus 33 hash blocks of 4 KiB: 136 KiB.
+    expect(() => planDisk(base, {seed: 's', architecture: 'x86-64', sizes: {'USR-B': 16 * 2 ** 20, 'USR-B-verity': 64 * 1024}})).toThrow(
+      'USR-B-verity (64.0 KiB) cannot hold the verity tree of a full USR-B (16.0 MiB needs 136.0 KiB)',
+    )
   })
 })
