@@ -22,9 +22,13 @@ function goValue(v: unknown): string | undefined {
   return undefined
 }
 
-/** systemd's Environment="…" quoting: backslash and double quote escaped. */
+/** systemd's double-quoted strings (Environment="…", EnvironmentFile lines): backslash and quote escaped. */
+function escapeQuoted(text: string): string {
+  return text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')
+}
+
 function quoteEnvironment(assignment: string): string {
-  return `Environment="${assignment.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+  return `Environment="${escapeQuoted(assignment)}"`
 }
 
 const DISCOVERY = /^(\/|[A-Za-z][A-Za-z0-9+.-]*:)/
@@ -53,7 +57,7 @@ function settingsDropin(ctx: TranslateContext, at: string[], unit: string, field
     const text = goValue(raw)
     if (text === undefined) continue
     const {value, atBoot: boot} = typeof raw === 'string' ? ctx.settingValue(text, path) : {value: text, atBoot: false}
-    if (boot) atBoot.push(`${spec.env}=${value}`)
+    if (boot) atBoot.push(`${spec.env}="${escapeQuoted(value)}"`)
     else direct.push(quoteEnvironment(`${spec.env}=${value}`))
   }
   if (!direct.length && !atBoot.length) return

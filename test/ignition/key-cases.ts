@@ -356,7 +356,7 @@ export const KEY_CASES: KeyCase[] = [
     key: 'variables: in service settings → a template rendered at boot',
     input: cc('coreos:\n  etcd2:\n    name: n1\n    advertise-client-urls: http://$public_ipv4:2379\n'),
     check(c) {
-      expect(fileText(c, '/etc/keel/metadata/templates/etcd2.service.env')).toBe('ETCD_ADVERTISE_CLIENT_URLS=http://${KEEL_PUBLIC_IPV4}:2379\n')
+      expect(fileText(c, '/etc/keel/metadata/templates/etcd2.service.env')).toBe('ETCD_ADVERTISE_CLIENT_URLS="http://${KEEL_PUBLIC_IPV4}:2379"\n')
       expect(dropin(c, 'etcd2.service', '20-cloudinit.conf')).toBe(
         '[Unit]\nRequires=keel-metadata.service\nAfter=keel-metadata.service\n\n[Service]\nEnvironment="ETCD_NAME=n1"\nEnvironmentFile=/run/keel/metadata/etcd2.service.env\n',
       )
@@ -396,7 +396,7 @@ export const KEY_CASES: KeyCase[] = [
     key: 'variables: --platform with metadata (aws) keeps the boot-time reference',
     input: cc('coreos:\n  flannel:\n    interface: $public_ipv4\n'),
     opts: {platform: 'aws'},
-    check: (c) => expect(fileText(c, '/etc/keel/metadata/templates/flanneld.service.env')).toBe('FLANNELD_IFACE=${KEEL_PUBLIC_IPV4}\n'),
+    check: (c) => expect(fileText(c, '/etc/keel/metadata/templates/flanneld.service.env')).toBe('FLANNELD_IFACE="${KEEL_PUBLIC_IPV4}"\n'),
   },
   {
     key: 'header: missing #cloud-config is an error with a hint',

@@ -34,7 +34,11 @@ export default class ConfigTranslate extends KeelCommand<TranslateResult> {
     const warnings = r.diagnostics.filter((d) => d.severity !== 'error')
     if (!r.config || (flags.strict && warnings.length)) throw new DiagnosticsError(r.diagnostics)
     this.printDiagnostics(r.diagnostics)
-    if (flags.output) await writeFileAtomic(flags.output, `${JSON.stringify(r.config, null, 2)}\n`)
+    if (flags.output) {
+      await writeFileAtomic(flags.output, `${JSON.stringify(r.config, null, 2)}\n`).catch((err: Error) => {
+        throw new KeelError(`cannot write ${flags.output}: ${err.message}`, 'usage')
+      })
+    }
     return {kind: r.kind, output: flags.output ?? null, warnings: warnings.length, config: r.config}
   }
 
