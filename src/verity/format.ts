@@ -86,7 +86,8 @@ export async function computeHashArea(dataPath: string, plan: VerityPlan, salt: 
   return {area, rootHash}
 }
 
-function sameFile(a: string, b: string): boolean {
+/** Whether two paths name the same file (so the hash area must not overlap the data). */
+export function sameFile(a: string, b: string): boolean {
   try {
     return realpathSync(a) === realpathSync(b)
   } catch {
@@ -116,7 +117,7 @@ export async function formatVerity(dataPath: string, hashPath: string, opts: Ver
     throw new KeelError(
       `the hash area at offset ${plan.hashOffset} would overwrite the data (${plan.dataBlocks * plan.dataBlockSize} bytes) in ${dataPath}`,
       'usage',
-      'give --hash-offset at or beyond the end of the data',
+      'give --hash-offset at or beyond the end of the data, or --data-blocks when the file already carries a tree',
     )
   }
 

@@ -1,6 +1,7 @@
 import {open, stat} from 'node:fs/promises'
 import {KeelError} from '../core/errors.js'
 import {formatBytes, type Reporter, silentReporter} from '../core/progress.js'
+import {sameFile} from './format.js'
 import {type DataLevelOptions, hashBlocksInMemory, hashDataBlocks, saltedDigest} from './hash.js'
 import {decodeSuperblock, SUPERBLOCK_SIZE} from './superblock.js'
 import {DIGEST_SIZE, planVerity, type VerityGeometryOptions, type VerityPlan} from './tree.js'
@@ -78,6 +79,14 @@ async function resolveParameters(dataSize: number, hashPath: string, opts: Verit
   return {plan, salt: sb.salt}
 }
 
+/**
+ * How much of DATA is data: with the tree in the same file at a hash offset, only what lies before the offset
+ * (veritysetup would need --data-blocks; reading is harmless, so verify assumes it).
+ */
+function dataSizeOf(fileSize: number, dataPath: string, hashPath: string, hashOffset: number | undefined): number {
+  return hashOffset && sameFile(dataPath, hashPath) ? Math.min(fileSize, hashOffset) : fileSize
+}
+
 function firstDifferentDigest(a: Uint8Array, b: Uint8Array, count: number): number {
   const bytes = count * DIGEST_SIZE
   if (Buffer.compare(a.subarray(0, bytes), b.subarray(0, bytes)) === 0) return -1
@@ -99,7 +108,7 @@ export async function verifyVerity(dataPath: string, hashPath: string, rootHash:
   const dataStat = await stat(dataPath).catch((err: NodeJS.ErrnoException) => {
     throw new KeelError(`cannot read data ${dataPath}: ${err.code ?? err.message}`, 'input')
   })
-  const {plan, salt} = await resolveParameters(dataStat.size, hashPath, opts)
+  const {plan, salt} = await resolveParameters(dataSizeOf(dataStat.size, dataPath, hashPath, opts.hashOffset), hashPath, opts)
   const result = (corrupt: CorruptBlock | null): VerityVerifyResult => ({ok: corrupt === null, corrupt, plan, salt: Buffer.from(salt).toString('hex')})
   const {levels, hashBlockSize, dataBlockSize} = plan
 

@@ -119,14 +119,17 @@ describe('keel verity format equals veritysetup format, byte for byte', () => {
       expect(r.rootHash).toBe(theirRoot)
       expect(r.dataBlocks).toBe(size / 4096)
       expect((await readFile(ours)).equals(await readFile(theirs))).toBe(true)
-      // Formatting again over the same file recomputes from the data only (the old tree is past hashOffset).
+      // Formatting again: the file now ends with a tree, which is not data (veritysetup needs --data-blocks too).
+      await expect(formatVerity(ours, ours, {salt: parseSalt(SALT), uuid: UUID, hashOffset: size, superblock: !noSuperblock})).rejects.toThrow(/would overwrite the data/)
       const again = await formatVerity(ours, ours, {salt: parseSalt(SALT), uuid: UUID, hashOffset: size, dataBlocks: size / 4096, superblock: !noSuperblock})
       expect(again.rootHash).toBe(theirRoot)
     }
   })
 
-  it('refuses a hash offset inside the data of the same file', async () => {
+  it('refuses a hash offset inside the data of the same file, and leaves the file alone', async () => {
+    const before = await readFile(dataFile(MiB))
     await expect(formatVerity(dataFile(MiB), dataFile(MiB), {hashOffset: 4096})).rejects.toThrow(/would overwrite the data/)
+    expect((await readFile(dataFile(MiB))).equals(before)).toBe(true)
   })
 
   it('defaults are veritysetup\'s: random 32-byte salt and UUID, 4096-byte blocks', async () => {
