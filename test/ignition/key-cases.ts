@@ -278,6 +278,13 @@ export const KEY_CASES: KeyCase[] = [
     },
   },
   {
+    key: 'service settings: quotes and backslashes are escaped for systemd, % specifiers kept',
+    input: cc(`coreos:\n  etcd2:\n    name: '%H'\n    cors: 'say "hi" \\ bye'\n`),
+    check(c) {
+      expect(dropin(c, 'etcd2.service', '20-cloudinit.conf')).toBe('[Service]\nEnvironment="ETCD_CORS=say \\"hi\\" \\\\ bye"\nEnvironment="ETCD_NAME=%H"\n')
+    },
+  },
+  {
     key: 'coreos.etcd (0.4): ETCD_SNAPSHOTCOUNT, and a retired warning',
     input: cc('coreos:\n  etcd:\n    addr: 10.0.0.1:4001\n    snapshot-count: 5000\n'),
     check(c, d) {
