@@ -107,6 +107,12 @@ export const caCertificatesFixup: Fixup = {
     const result = new ResultBuilder()
     const available = crtFilesUnder(tree, SHARE)
     if (available.length === 0) return result.result()
+    // The postinst makes the local certificate directory with /usr/local's mode and group.
+    const usrLocal = tree.get('usr/local')
+    if (!tree.get(LOCAL) && usrLocal?.type === 'dir') {
+      tree.mkdirp(LOCAL, {mode: usrLocal.mode, gid: usrLocal.gid, owner: OWNER})
+      result.wrote(LOCAL)
+    }
     const confText = readTreeText(tree, 'etc/ca-certificates.conf')
     const selected = selectCertificates(available, confText === undefined ? undefined : parseCaConf(confText))
     if (confText === undefined) {

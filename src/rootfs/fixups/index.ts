@@ -7,6 +7,7 @@ import {directoriesFixup} from './directories.js'
 import {hostnameFstabFixup} from './hostname-fstab.js'
 import {kmodFixup} from './kmod.js'
 import {ldconfigFixup} from './ldconfig.js'
+import {loginFixup} from './login.js'
 import {machineIdFixup} from './machine-id.js'
 import {netbaseFixup} from './netbase.js'
 import {mergedUsrFixup} from './merged-usr.js'
@@ -42,6 +43,7 @@ export const FIXUPS: readonly Fixup[] = [
   pamFixup,
   shellsFixup,
   netbaseFixup,
+  loginFixup,
   resolvedFixup,
   caCertificatesFixup,
   osReleaseFixup,

@@ -4,8 +4,8 @@ import type {Fixup, FixupResult} from './types.js'
 import {hasPackage, readTreeText, resolveInTree, ResultBuilder} from './util.js'
 
 /**
- * dpkg-statoverride calls in bookworm postinsts: modes and group ownership a package sets after unpacking
- * because the group is allocated on the target system. Runs after accounts (the groups must exist); keel
+ * Modes and owners bookworm postinsts set after unpacking: dpkg-statoverride calls (the group is allocated
+ * on the target system), plain chmods, and setcap fallbacks. Runs after accounts (the groups must exist); keel
  * records the result in the manifest only (it never chowns).
  */
 export interface StatOverride {
@@ -20,6 +20,8 @@ export const STAT_OVERRIDES: readonly StatOverride[] = [
   {package: 'dbus-daemon', path: '/usr/lib/dbus-1.0/dbus-daemon-launch-helper', user: 'root', group: 'messagebus', mode: 0o4754},
   {package: 'dbus', path: '/usr/lib/dbus-1.0/dbus-daemon-launch-helper', user: 'root', group: 'messagebus', mode: 0o4754},
   {package: 'openssh-client', path: '/usr/bin/ssh-agent', user: 'root', group: '_ssh', mode: 0o2755},
+  // sudo ships /etc/sudoers 0644 and its postinst chmods it to 0440.
+  {package: 'sudo', path: '/etc/sudoers', user: 'root', group: 'root', mode: 0o440},
   // iputils-arping's postinst tries `setcap cap_net_raw+ep` and falls back to setuid root. The manifest and
   // tar writer carry no file capabilities (xattrs), so keel takes the fallback, as the postinst would.
   {package: 'iputils-arping', path: '/usr/bin/arping', user: 'root', group: 'root', mode: 0o4755},
@@ -28,7 +30,7 @@ export const STAT_OVERRIDES: readonly StatOverride[] = [
 
 export const statOverridesFixup: Fixup = {
   name: 'stat-overrides',
-  replaces: 'dpkg-statoverride in dbus and openssh-client postinsts; setcap fallback in iputils postinsts',
+  replaces: 'dpkg-statoverride in dbus and openssh-client postinsts, chmod in sudo\'s, setcap fallback in iputils\'',
   async run(ctx): Promise<FixupResult> {
     const {tree} = ctx
     const result = new ResultBuilder()

@@ -97,6 +97,8 @@ describe('all fix-ups on a base-like tree', () => {
     expect(tree.get('var/lib/dpkg')).toBeUndefined()
     expect(tree.get('usr/lib/dbus-1.0/dbus-daemon-launch-helper')).toMatchObject({mode: 0o4754})
     expect(tree.get('etc/sudoers.d/core')).toMatchObject({mode: 0o440})
+    expect(tree.get('etc/sudoers')).toMatchObject({mode: 0o440})
+    expect(tree.get('usr/local/share/ca-certificates')).toMatchObject({type: 'dir', mode: 0o755})
     // base-files' and kmod's postinst effects
     expect(readFileSync(tree.hostPath('etc/profile'), 'utf8')).toBe(readFileSync(tree.hostPath('usr/share/base-files/profile'), 'utf8'))
     expect(tree.get('var/run')).toMatchObject({type: 'symlink', linkTarget: '/run'})

@@ -59,4 +59,14 @@ describe('stat-overrides', () => {
     await statOverridesFixup.run(unitContext(tree, ['iputils-ping']))
     expect(tree.get('usr/bin/ping')).toMatchObject({mode: 0o4755, uid: 0, gid: 0})
   })
+
+  it('makes /etc/sudoers 0440 as sudo\'s postinst does (the .deb ships it 0644)', async () => {
+    const tree = syntheticTree()
+    tree.writeFile('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n', {owner: 'keel:accounts'})
+    tree.writeFile('etc/group', 'root:x:0:\n', {owner: 'keel:accounts'})
+    tree.writeFile('etc/sudoers', 'root ALL=(ALL:ALL) ALL\n', {mode: 0o644, owner: 'sudo'})
+    const r = await statOverridesFixup.run(unitContext(tree, ['sudo']))
+    expect(tree.get('etc/sudoers')).toMatchObject({mode: 0o440, uid: 0, gid: 0, owner: 'sudo'})
+    expect(r.facts.overridden).toEqual(['/etc/sudoers root:root 440'])
+  })
 })
