@@ -21,11 +21,13 @@ export function parsePamProfile(name: string, text: string): ParsedPamProfile {
   let disabled = false
   let current: string | undefined
   for (const raw of text.split('\n')) {
-    const header = /^(\S+):\s*(.*?)\s*$/.exec(raw)
-    if (header && !/^\s/.test(raw)) {
+    // "Field: value" (or "Field:" alone); anything else continues the previous field.
+    const header = /^(\S+):(?:\s+(.*))?$/.exec(raw)
+    if (header) {
       current = header[1]!.replace(/-Final$/, '')
-      if (current === 'Conflicts') for (const c of header[2]!.split(', ')) conflicts.add(c)
-      else fields.set(current, header[2]!)
+      const value = header[2] ?? ''
+      if (current === 'Conflicts') for (const c of value.split(', ')) conflicts.add(c)
+      else fields.set(current, value)
       continue
     }
     if (current === undefined) continue
