@@ -15,6 +15,7 @@ import {context, realTree, testRecipe} from './real-tree.js'
 const PACKAGES = [
   'base-files', 'base-passwd', 'bash', 'libc6', 'libc-bin', 'systemd', 'udev', 'dbus', 'dbus-daemon', 'dbus-system-bus-common',
   'openssh-server', 'openssh-client', 'systemd-timesyncd', 'systemd-resolved', 'util-linux', 'iptables', 'ca-certificates', 'sudo', 'e2fsprogs', 'kmod',
+  'libpam-runtime', 'libpam-modules', 'debianutils', 'netbase', 'login', 'iputils-ping',
 ]
 const recipe = testRecipe({
   groups: [{name: 'docker', system: true}],
@@ -99,6 +100,9 @@ describe('all fix-ups on a base-like tree', () => {
     expect(tree.get('etc/sudoers.d/core')).toMatchObject({mode: 0o440})
     expect(tree.get('etc/sudoers')).toMatchObject({mode: 0o440})
     expect(tree.get('usr/local/share/ca-certificates')).toMatchObject({type: 'dir', mode: 0o755})
+    for (const f of ['etc/pam.d/common-auth', 'etc/shells', 'etc/hosts', 'etc/subuid']) expect(tree.get(f)?.type, f).toBe('file')
+    expect(readFileSync(tree.hostPath('etc/subuid'), 'utf8')).toBe('core:100000:65536\n')
+    expect(tree.get('usr/bin/ping')).toMatchObject({mode: 0o4755})
     // base-files' and kmod's postinst effects
     expect(readFileSync(tree.hostPath('etc/profile'), 'utf8')).toBe(readFileSync(tree.hostPath('usr/share/base-files/profile'), 'utf8'))
     expect(tree.get('var/run')).toMatchObject({type: 'symlink', linkTarget: '/run'})
