@@ -1,5 +1,5 @@
 import {lstatSync, readdirSync, readFileSync, readlinkSync} from 'node:fs'
-import {join, posix} from 'node:path'
+import {join} from 'node:path'
 import type {LockedPackage} from '../../packages/types.js'
 import {normalizeImagePath, type RootTree} from '../tree.js'
 import type {FixupResult} from './types.js'
@@ -93,12 +93,6 @@ export function listTreeDir(tree: RootTree, path: string): string[] {
 
 export function hasPackage(packages: LockedPackage[], name: string): boolean {
   return packages.some((p) => p.name === name)
-}
-
-/** Relative link text from the directory holding `linkPath` to `targetPath` (both image paths). */
-export function relativeLink(linkPath: string, targetPath: string): string {
-  const from = posix.dirname(`/${normalizeImagePath(linkPath)}`)
-  return posix.relative(from, `/${normalizeImagePath(targetPath)}`) || '.'
 }
 
 interface DiskState {
