@@ -1,3 +1,5 @@
+import {close, constants as fsc, open, write} from 'node:fs'
+
 /**
  * Disk writes of the unpacker, off the main thread. Creating a file costs a few system calls that mostly
  * wait on the kernel; issuing them through the thread pool while the main thread keeps parsing tar streams
@@ -81,4 +83,32 @@ export class WriteQueue {
   private throwIfFailed(): void {
     if (this.firstError !== undefined) throw this.firstError
   }
+}
+
+const CREATE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW
+
+/**
+ * Create a new file holding `data`. Plain callbacks rather than fs/promises: three thread-pool requests
+ * without a FileHandle object per file, which matters across tens of thousands of small files.
+ */
+export function createFile(path: string, data: Buffer, mode: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    open(path, CREATE_FLAGS, mode, (err, fd) => {
+      if (err) return reject(err)
+      const finish = (writeErr: Error | null) => close(fd, (closeErr) => {
+        const failure = writeErr ?? closeErr
+        if (failure) reject(failure)
+        else resolve()
+      })
+      if (data.length === 0) return finish(null)
+      const writeFrom = (offset: number): void => {
+        write(fd, data, offset, data.length - offset, null, (werr, n) => {
+          if (werr) return finish(werr)
+          if (offset + n < data.length) return writeFrom(offset + n)
+          finish(null)
+        })
+      }
+      writeFrom(0)
+    })
+  })
 }

@@ -1,5 +1,5 @@
 import {closeSync, constants as fsc, mkdirSync, openSync, rmSync, symlinkSync, writeSync} from 'node:fs'
-import {link, rm, symlink, writeFile} from 'node:fs/promises'
+import {link, rm, symlink} from 'node:fs/promises'
 import {availableParallelism} from 'node:os'
 import {join} from 'node:path'
 import type {Readable} from 'node:stream'
@@ -10,7 +10,7 @@ import type {LockedPackage} from '../packages/types.js'
 import {consumeMember, memberStream, openDeb, pipeToParser} from './deb.js'
 import {ALWAYS_ALIASED, canonicalPackagePath, describeProblem, ExcludeMatcher, MERGED_USR_ALIASES} from './paths.js'
 import type {EntryType, RootTree} from './tree.js'
-import {WriteQueue} from './unpack-io.js'
+import {createFile, WriteQueue} from './unpack-io.js'
 import {buildReplacesTable, challengerWins, conflictError, directoryRank, type ReplacesTable, unresolvedClaim} from './unpack-rules.js'
 
 /**
@@ -194,7 +194,7 @@ class Unpacker {
         const data = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)
         await this.io.schedule(op.path, async () => {
           if (op.replace) await rm(op.host, {force: true})
-          await writeFile(op.host, data, {flag: 'wx', mode})
+          await createFile(op.host, data, mode)
         }, data.length)
         continue
       }
