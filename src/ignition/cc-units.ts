@@ -74,7 +74,8 @@ function systemdUnit(ctx: TranslateContext, at: (string | number)[], name: strin
     ctx.warn(`runtime: true cannot be expressed in Ignition: ${name} is written to /etc/systemd/system and persists across reboots`, ctx.loc.key([...at, 'runtime']))
   }
   // Contents from an earlier entry of the same unit count too (cloud-config applied entries in order).
-  const contents = unit.contents ?? ctx.out.unitContents(name)
+  // An instance (foo@bar.service) takes its [Install] section from its template (foo@.service).
+  const contents = unit.contents ?? ctx.out.unitContents(name) ?? ctx.out.unitContents(name.replace(/@[^.]+\./, '@.'))
   const command = ctx.get([...at, 'command'], 'string')
   const starts = command !== undefined && STARTING_COMMANDS.has(command)
   if (command !== undefined && !starts && /^(stop|reload)$/.test(command)) {

@@ -243,6 +243,16 @@ export const KEY_CASES: KeyCase[] = [
     },
   },
   {
+    key: 'coreos.units[]: command start on an instance of a template without [Install] → wants link to the template',
+    input: cc('coreos:\n  units:\n    - name: echo@.service\n      content: "[Service]\\nExecStart=/bin/echo %i\\n"\n    - name: echo@hi.service\n      command: start\n'),
+    check(c) {
+      expect(unit(c, 'echo@hi.service')).toEqual({name: 'echo@hi.service'})
+      expect(c?.storage?.links).toEqual([
+        {path: '/etc/systemd/system/multi-user.target.wants/echo@hi.service', target: '/etc/systemd/system/echo@.service', overwrite: true, hard: false},
+      ])
+    },
+  },
+  {
     key: 'coreos.units[]: drop-ins and drop_ins both read',
     input: cc(
       'coreos:\n  units:\n    - name: docker.service\n      drop-ins:\n        - name: 10-a.conf\n          content: "[Service]\\nEnvironment=A=1\\n"\n    - name: containerd.service\n      drop_ins:\n        - name: 10-b.conf\n          content: "[Service]\\nEnvironment=B=1\\n"\n',
