@@ -1,6 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 import {KeelCommand} from '../cli/base-command.js'
-import {type InspectReport, inspectGpt, renderInspect, slotPartitions, verityPartnerOf} from '../disk/inspect.js'
+import {type InspectReport, inspectGpt, renderInspect} from '../disk/inspect.js'
 import {readGpt} from '../disk/read.js'
 import {readSlotVerity} from '../disk/verity-info.js'
 
@@ -23,9 +23,7 @@ export default class Inspect extends KeelCommand<InspectReport> {
     const {args, flags} = await this.parse(Inspect)
     this.width = flags.width
     const gpt = await readGpt(args.image)
-    const verity = await readSlotVerity(args.image, gpt.table, slotPartitions(gpt.table), verityPartnerOf)
-    const report = inspectGpt(gpt, verity)
-    return report
+    return inspectGpt(gpt, await readSlotVerity(args.image, gpt.table))
   }
 
   protected renderText(report: InspectReport): string {

@@ -1,7 +1,8 @@
 import {formatBytes} from '../core/progress.js'
 import {attributesHex, decodeAttributes, isBootable, selectSlot} from './attributes.js'
 import {type GptPartition, type GptTable, SECTOR_SIZE} from './gpt.js'
-import {lookupPartitionType, USR_SLOT_TYPES, verityPartitionGuids} from './guids.js'
+import {lookupPartitionType, verityPartitionGuids} from './guids.js'
+import {slotPartitions} from './slots.js'
 import type {ReadGpt} from './read.js'
 import type {VerityInfo} from './verity-info.js'
 
@@ -45,20 +46,6 @@ export interface InspectedSlot {
   successful: boolean
   bootable: boolean
   verity?: VerityInfo & {verityPartition: string; partitionUuidsMatch?: boolean}
-}
-
-/** The usr-verity partition holding a slot's hash tree: `<NAME>-verity`, else the very next partition. */
-export function verityPartnerOf(table: GptTable, usr: GptPartition): GptPartition | undefined {
-  const isVerity = (p: GptPartition) => lookupPartitionType(p.typeGuid)?.name === 'usr-verity'
-  return table.partitions.find((p) => isVerity(p) && p.name === `${usr.name}-verity`) ?? table.partitions.find((p) => isVerity(p) && p.index === usr.index + 1)
-}
-
-/** Partitions that are bootable /usr slots (DPS usr of any architecture, or CoreOS usr). */
-export function slotPartitions(table: GptTable): GptPartition[] {
-  return table.partitions.filter((p) => {
-    const t = lookupPartitionType(p.typeGuid)
-    return t !== undefined && USR_SLOT_TYPES.includes(t.name)
-  })
 }
 
 function flagsOf(bits: bigint): string[] {

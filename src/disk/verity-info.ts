@@ -3,6 +3,7 @@ import {saltedDigest} from '../verity/hash.js'
 import {decodeSuperblock, SUPERBLOCK_SIZE} from '../verity/superblock.js'
 import {planVerity} from '../verity/tree.js'
 import {type GptPartition, type GptTable, SECTOR_SIZE} from './gpt.js'
+import {slotPartitions, verityPartnerOf} from './slots.js'
 
 /** What the verity superblock at the start of a usr-verity partition says, and the root hash its tree implies. */
 export interface VerityInfo {
@@ -73,15 +74,10 @@ export async function readVerityInfo(path: string, verity: GptPartition, data: G
  * The verity details of every /usr slot that has a verity partner holding a superblock, keyed by the slot
  * partition's index (the shape inspectGpt takes).
  */
-export async function readSlotVerity(
-  path: string,
-  table: GptTable,
-  slots: readonly GptPartition[],
-  partnerOf: (table: GptTable, usr: GptPartition) => GptPartition | undefined,
-): Promise<Map<number, VerityInfo & {verityPartition: string}>> {
+export async function readSlotVerity(path: string, table: GptTable): Promise<Map<number, VerityInfo & {verityPartition: string}>> {
   const out = new Map<number, VerityInfo & {verityPartition: string}>()
-  for (const usr of slots) {
-    const partner = partnerOf(table, usr)
+  for (const usr of slotPartitions(table)) {
+    const partner = verityPartnerOf(table, usr)
     if (!partner) continue
     const info = await readVerityInfo(path, partner, usr)
     if (info) out.set(usr.index, {...info, verityPartition: partner.name})

@@ -3,9 +3,11 @@ import {dirname} from 'node:path'
 import {fsyncDir, tempPathFor} from '../core/atomic.js'
 import {KeelError} from '../core/errors.js'
 import {formatBytes, type Reporter, silentReporter} from '../core/progress.js'
+import type {Slot} from './attributes.js'
 import {encodeGpt, type GptTable} from './gpt.js'
 import {type DiskPlan, planToGptTable} from './plan.js'
 import {readGpt} from './read.js'
+import {withSlots} from './slots.js'
 
 const CHUNK = 4 << 20
 
@@ -90,6 +92,11 @@ export async function rewriteGpt(path: string, change: (table: GptTable) => GptT
     await fh.close()
   }
   return next
+}
+
+/** Apply a slot transition (e.g. `s => installUpdate(s, 4, 1)`) to a disk's /usr slots, both GPT copies. */
+export async function updateSlots(path: string, change: (slots: Slot[]) => Slot[]): Promise<GptTable> {
+  return rewriteGpt(path, (table) => withSlots(table, change))
 }
 
 type Handle = Awaited<ReturnType<typeof open>>

@@ -5,12 +5,12 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {sha256File} from '../../src/core/hashing.js'
 import {decodeAttributes, installUpdate, markSlotGood} from '../../src/disk/attributes.js'
-import {inspectGpt, slotPartitions, verityPartnerOf} from '../../src/disk/inspect.js'
+import {inspectGpt} from '../../src/disk/inspect.js'
 import {loadLayout} from '../../src/disk/layout.js'
 import {type DiskPlan, planDisk} from '../../src/disk/plan.js'
 import {readGpt} from '../../src/disk/read.js'
 import {readSlotVerity} from '../../src/disk/verity-info.js'
-import {rewriteGpt, writeDisk} from '../../src/disk/write.js'
+import {rewriteGpt, updateSlots, writeDisk} from '../../src/disk/write.js'
 import {run} from '../../src/exec/run.js'
 
 const MiB = 1 << 20
@@ -114,7 +114,7 @@ describe('GPT disks written by keel, checked by sgdisk and sfdisk', () => {
   it('finds the root hash veritysetup printed, and the slot PARTUUIDs derived from it', async () => {
     const gpt = await readGpt(disk)
     expect(gpt.problems).toEqual([])
-    const verity = await readSlotVerity(disk, gpt.table, slotPartitions(gpt.table), verityPartnerOf)
+    const verity = await readSlotVerity(disk, gpt.table)
     const report = inspectGpt(gpt, verity)
     expect(report.slots.map((s) => [s.partition, s.verity?.rootHash ?? null, s.verity?.partitionUuidsMatch ?? null])).toEqual([
       ['USR-A', rootHash, true],
@@ -133,15 +133,12 @@ describe('GPT disks written by keel, checked by sgdisk and sfdisk', () => {
   it('slot bits flipped by keel are what sgdisk -A N:show reports, and the GPT stays valid', async () => {
     const copy = join(dir, 'slots.img')
     copyFileSync(disk, copy)
-    await rewriteGpt(copy, (t) => {
-      const slots = installUpdate(slotPartitions(t), 4, 1)
-      return {...t, partitions: t.partitions.map((p) => slots.find((s) => s.index === p.index) ?? p)}
-    })
+    await updateSlots(copy, (s) => installUpdate(s, 4, 1))
     const show = async (n: number) => (await run('sgdisk', ['-A', `${n}:show`, copy])).stdout.trim().split('\n').map((l) => l.replace(/ \(.*\)$/, ''))
     expect(await show(2)).toEqual(['2:48:1', '2:56:1', '2:60:1']) // A: priority 1, successful, read-only
     expect(await show(4)).toEqual(['4:49:1', '4:52:1', '4:60:1']) // B: priority 2, one try, read-only
     expect((await run('sgdisk', ['-v', copy])).stdout).toMatch(/^No problems found\./m)
-    await rewriteGpt(copy, (t) => ({...t, partitions: markSlotGood(t.partitions, 4)}))
+    await updateSlots(copy, (s) => markSlotGood(s, 4))
     expect(await show(4)).toEqual(['4:49:1', '4:56:1', '4:60:1'])
     const after = await readGpt(copy)
     expect(after.problems).toEqual([])

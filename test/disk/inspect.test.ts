@@ -1,7 +1,9 @@
 import {describe, expect, it} from 'vitest'
 import {encodeAttributes} from '../../src/disk/attributes.js'
 import type {GptTable} from '../../src/disk/gpt.js'
-import {inspectGpt, layoutBar, partitionMark, renderInspect, slotPartitions, verityPartnerOf} from '../../src/disk/inspect.js'
+import {inspectGpt, layoutBar, partitionMark, renderInspect} from '../../src/disk/inspect.js'
+import {slotPartitions, verityPartnerOf, withSlots} from '../../src/disk/slots.js'
+import {attributesHex, installUpdate} from '../../src/disk/attributes.js'
 import type {ReadGpt} from '../../src/disk/read.js'
 
 const USR = '8484680c-9521-48c6-9c11-b0720656f69e'
@@ -43,6 +45,21 @@ describe('keel inspect report', () => {
   it('pairs each /usr slot with its verity partition', () => {
     expect(slotPartitions(table).map((p) => p.name)).toEqual(['USR-A', 'USR-B'])
     expect(verityPartnerOf(table, table.partitions[3]!)?.name).toBe('USR-B-verity')
+    // Without the -verity naming, the partition right after the slot is its partner.
+    const renamed = {...table, partitions: table.partitions.map((p) => (p.index === 5 ? {...p, name: 'HASH-B'} : p))}
+    expect(verityPartnerOf(renamed, renamed.partitions[3]!)?.name).toBe('HASH-B')
+  })
+
+  it('withSlots changes only the slot partitions\' attribute words', () => {
+    const next = withSlots(table, (s) => installUpdate(s, 2, 3))
+    expect(next.partitions.map((p) => attributesHex(p.attributes))).toEqual([
+      '0000000000000000', // ESP untouched
+      '1032000000000000', // A: priority 2, 3 tries, not successful, still read-only
+      '1000000000000000',
+      '1011000000000000', // B: demoted to priority 1, its try and read-only kept
+      '1000000000000000',
+      '0800000000000000',
+    ])
   })
 
   it('names types, flags and the slot that boots next (B: higher priority, a try left)', () => {
