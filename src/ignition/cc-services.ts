@@ -1,8 +1,7 @@
 import type {FieldSpec} from './cloud-config-schema.js'
 import {CLOUD_CONFIG} from './cloud-config-schema.js'
-import {metadataDropin} from './cc-units.js'
 import type {TranslateContext} from './context.js'
-import {METADATA_RENDERED_DIR, METADATA_TEMPLATE_DIR} from './variables.js'
+import {METADATA_RENDERED_DIR, METADATA_SERVICE, METADATA_TEMPLATE_DIR} from './variables.js'
 
 /** Sections that coreos-cloudinit turned into `Environment=` drop-ins, with the unit each configures. */
 export const SERVICE_SECTIONS = [
@@ -61,14 +60,13 @@ function settingsDropin(ctx: TranslateContext, at: string[], unit: string, field
     else direct.push(quoteEnvironment(`${spec.env}=${value}`))
   }
   if (!direct.length && !atBoot.length) return
-  let contents = ''
+  const service = direct.map((l) => `${l}\n`).join('')
+  let contents = `[Service]\n${service}`
   if (atBoot.length) {
     // systemd does not expand ${…} in Environment=; keel-metadata renders this template at boot instead.
-    const template = `${METADATA_TEMPLATE_DIR}/${unit}.env`
-    ctx.out.file(template, Buffer.from(`${atBoot.join('\n')}\n`, 'utf8'), {where: ctx.loc.key(at)})
-    contents += metadataDropin(`${METADATA_RENDERED_DIR}/${unit}.env`).replace('[Service]\n', `[Service]\n${direct.join('\n')}${direct.length ? '\n' : ''}`)
-  } else {
-    contents = `[Service]\n${direct.join('\n')}\n`
+    const rendered = `${METADATA_RENDERED_DIR}/${unit}.env`
+    ctx.out.file(`${METADATA_TEMPLATE_DIR}/${unit}.env`, Buffer.from(`${atBoot.join('\n')}\n`, 'utf8'), {where: ctx.loc.key(at)})
+    contents = `[Unit]\nRequires=${METADATA_SERVICE}\nAfter=${METADATA_SERVICE}\n\n[Service]\n${service}EnvironmentFile=${rendered}\n`
   }
-  ctx.out.unit({name: unit, dropins: [{name: SETTINGS_DROPIN, contents}]}, undefined)
+  ctx.out.unit({name: unit, dropins: [{name: SETTINGS_DROPIN, contents}]})
 }
