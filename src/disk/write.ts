@@ -1,4 +1,4 @@
-import {open, rename, rm, stat} from 'node:fs/promises'
+import {mkdir, open, rename, rm, stat} from 'node:fs/promises'
 import {dirname} from 'node:path'
 import {fsyncDir, tempPathFor} from '../core/atomic.js'
 import {KeelError} from '../core/errors.js'
@@ -38,6 +38,7 @@ export async function writeDisk(plan: DiskPlan, contents: PartitionContents, out
   if (problems.length) throw new KeelError(`cannot write the disk: ${problems.join('; ')}`, 'input')
 
   const gpt = encodeGpt(planToGptTable(plan))
+  await mkdir(dirname(outPath), {recursive: true})
   const tmp = tempPathFor(outPath)
   const out = await open(tmp, 'w', 0o644)
   try {

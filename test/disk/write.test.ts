@@ -27,12 +27,12 @@ describe('writeDisk', () => {
     const image = Buffer.alloc(2 * MiB)
     image.fill(7, 0, 4096)
     writeFileSync(join(dir, 'usr.img'), image)
-    const out = join(dir, 'sparse.img')
+    const out = join(dir, 'new-dir', 'sparse.img') // the output folder is created
     await writeDisk(plan, {'USR-A': join(dir, 'usr.img')}, out)
     const st = statSync(out)
     expect(st.size).toBe(plan.sizeBytes)
     // GPT (2 × ~17 KiB) plus one 4 MiB chunk at most; the 15 MiB of zeros stay unallocated.
     expect(st.blocks * 512).toBeLessThanOrEqual(5 * MiB)
-    expect(readdirSync(dir).filter((f) => f.startsWith('.sparse.img.tmp'))).toEqual([])
+    expect(readdirSync(join(dir, 'new-dir'))).toEqual(['sparse.img']) // no temp file left behind
   })
 })
