@@ -1,4 +1,6 @@
-import {readFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
 import {rm} from 'node:fs/promises'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {run} from '../../../src/exec/run.js'
@@ -16,9 +18,11 @@ let tree: RootTree
 let base: string
 let kver: string
 let result: FixupResult
+let metaDir: string
 
 beforeAll(async () => {
-  const meta = (await downloadDebs(['linux-image-cloud-amd64'])).get('linux-image-cloud-amd64')!
+  metaDir = mkdtempSync(join(tmpdir(), 'keel-fixup-debs-'))
+  const meta = (await downloadDebs(['linux-image-cloud-amd64'], metaDir)).get('linux-image-cloud-amd64')!
   const depends = parseControlStanza((await readControlFile(meta))!).Depends!
   const kernelPackage = /^(linux-image-[^\s,(]+)/.exec(depends)![1]!
   kver = kernelPackage.replace(/^linux-image-/, '')
@@ -27,6 +31,7 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await rm(base, {recursive: true, force: true})
+  await rm(metaDir, {recursive: true, force: true})
 })
 
 const stem = (path: string) => path.split('/').at(-1)!.replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_')

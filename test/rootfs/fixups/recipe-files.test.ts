@@ -1,4 +1,5 @@
-import {readFileSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
 import {recipeFilesFixup} from '../../../src/rootfs/fixups/recipe-files.js'
@@ -9,7 +10,8 @@ import {syntheticTree} from './synthetic-tree.js'
 describe('recipe-files', () => {
   it('writes inline and sourced files with the recipe\'s mode and owner, creating parents', async () => {
     const tree = syntheticTree()
-    const source = join(tree.dir, '..', `${tree.dir.split('/').at(-1)}-src.txt`)
+    const sourceDir = mkdtempSync(join(tmpdir(), 'keel-fixup-source-'))
+    const source = join(sourceDir, 'data.txt')
     writeFileSync(source, 'from a file\n')
     const recipe = testRecipe({
       files: [
@@ -23,6 +25,7 @@ describe('recipe-files', () => {
     expect(tree.get('opt/x')).toMatchObject({type: 'dir', mode: 0o755, uid: 0})
     expect(tree.get('opt/x/data')).toMatchObject({mode: 0o600, uid: 500, gid: 500})
     expect(readFileSync(tree.hostPath('opt/x/data'), 'utf8')).toBe('from a file\n')
+    rmSync(sourceDir, {recursive: true, force: true})
   })
 
   it('reports an unreadable source as an input error', async () => {
