@@ -33,7 +33,7 @@ export interface DebToUnpack {
 export interface UnpackOptions {
   /** Exclude globs over image paths (`/usr/share/doc/**`). */
   exclude: string[]
-  /** Packages decompressed at once (default: CPU count, at least 2). */
+  /** Packages decompressed at once (default: CPU count + 1). */
   concurrency?: number
   reporter?: Reporter
 }
@@ -81,7 +81,8 @@ const NEW_FILE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW
 export async function unpackPackages(tree: RootTree, debs: DebToUnpack[], opts: UnpackOptions): Promise<UnpackReport> {
   const started = performance.now()
   const unpacker = new Unpacker(tree, debs, opts)
-  await unpacker.run(opts.concurrency ?? Math.max(2, availableParallelism()))
+  // One more decompressor than cores keeps every core busy while the main thread parses and writes.
+  await unpacker.run(opts.concurrency ?? availableParallelism() + 1)
   unpacker.finish()
   const packages = unpacker.stats
   return {

@@ -93,6 +93,8 @@ describe('unpackPackages', () => {
       ['hardlink-out', [{name: './x', type: 'link', linkname: '../../etc/passwd'}], /evil-hardlink-out: hard link \/x points outside/],
       ['hardlink-abs', [{name: './x', type: 'link', linkname: '/etc/passwd'}], /evil-hardlink-abs: hard link \/x points outside/],
       ['hardlink-missing', [{name: './x', type: 'link', linkname: './usr/bin/not-in-package'}], /evil-hardlink-missing: hard link \/x points outside the package's own files/],
+      // refused early in a large xz stream: the rest must be drained, not left blocking the decompressor
+      ['early-in-big-xz', [{name: '/etc/abs', content: 'x'}, {name: './big', content: Buffer.alloc(4 << 20, 1)}], /evil-early-in-big-xz: refusing entry '\/etc\/abs'/],
     ]
     for (const [name, entries, message] of cases) {
       it(name, async () => {
@@ -100,7 +102,7 @@ describe('unpackPackages', () => {
         const outside = join(sandboxDir, 'outside')
         await mkdir(outside)
         const fixed = entries.map((e) => (e.linkname === '__OUTSIDE__' ? {...e, linkname: outside} : e))
-        const pkg = await deb({name: `evil-${name}`, entries: [...dirs('./'), ...fixed]})
+        const pkg = await deb({name: `evil-${name}`, compression: 'xz', entries: [...dirs('./'), ...fixed]})
         await expect(unpackPackages(tree, [pkg], {exclude: []})).rejects.toThrow(message)
         expect(readdirSync(sandboxDir).sort()).toEqual(['outside', 'root'])
         expect(readdirSync(outside)).toEqual([])
