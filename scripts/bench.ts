@@ -45,55 +45,81 @@ function best(argv: string[], n: number, before?: () => void): Timed {
 
 const rows: Array<[string, string, string, string]> = []
 
-// --- rootfs: keel vs mmdebstrap -------------------------------------------------------------------------
-const keel = join(root, 'bin/keel')
-const lockfile = join(work, 'base.lock.json')
-const tar = join(work, 'keel-base.tar')
-process.stderr.write('bench: warming keel (lock + fetch)\n')
-timed([keel, 'rootfs', 'recipes/base.yaml', '--lockfile', lockfile, '--update-lock', '-o', tar])
-const keelRootfs = best([keel, 'rootfs', 'recipes/base.yaml', '--lockfile', lockfile, '-o', tar], runs)
+// --- sections: each measures keel and its peer in the same run --------------------------------------------
+async function benchRootfs(): Promise<void> {
+  const keel = join(root, 'bin/keel')
+  const lockfile = join(work, 'base.lock.json')
+  const tar = join(work, 'keel-base.tar')
+  process.stderr.write('bench: warming keel (lock + fetch)\n')
+  timed([keel, 'rootfs', 'recipes/base.yaml', '--lockfile', lockfile, '--update-lock', '-o', tar])
+  const keelRootfs = best([keel, 'rootfs', 'recipes/base.yaml', '--lockfile', lockfile, '-o', tar], runs)
 
-// The same package set for mmdebstrap: every locked package (request closure + essential), from the same
-// verified .debs, named as apt names archive files so apt finds them and downloads nothing.
-const lock = JSON.parse(readFileSync(lockfile, 'utf8')) as {packages: Pkg[]; added: Pkg[]}
-interface Pkg {
-  name: string
-  version: string
-  architecture: string
-  sha256: string
+  // The same package set for mmdebstrap: every locked package (request closure + essential), from the same
+  // verified .debs, named as apt names archive files so apt finds them and downloads nothing.
+  const lock = JSON.parse(readFileSync(lockfile, 'utf8')) as {packages: Pkg[]; added: Pkg[]}
+  interface Pkg {
+    name: string
+    version: string
+    architecture: string
+    sha256: string
+  }
+  const cacheDir = process.env.XDG_CACHE_HOME ? join(process.env.XDG_CACHE_HOME, 'keel') : join(process.env.HOME ?? '/root', '.cache/keel')
+  const debs = join(work, 'debs')
+  rmSync(debs, {recursive: true, force: true})
+  mkdirSync(debs, {recursive: true})
+  const all = [...lock.packages, ...lock.added]
+  for (const p of all) {
+    const apt = `${p.name}_${p.version.replace(/:/g, '%3a')}_${p.architecture}.deb`
+    copyFileSync(join(cacheDir, 'sha256', p.sha256.slice(0, 2), p.sha256), join(debs, apt))
+  }
+  const sources = readFileSync('/etc/apt/sources.list.d/debian.sources', 'utf8')
+  const uri = /URIs:\s*(\S+)/.exec(sources)?.[1] ?? 'http://deb.debian.org/debian'
+  const mmTar = join(work, 'mmdebstrap-base.tar')
+  const mmArgs = [
+    'mmdebstrap',
+    '--variant=essential',
+    `--include=${all.map((p) => p.name).join(',')}`,
+    `--setup-hook=mkdir -p "$1/var/cache/apt/archives" && cp ${debs}/*.deb "$1/var/cache/apt/archives/"`,
+    'bookworm',
+    mmTar,
+    `deb ${uri} bookworm main`,
+    `deb ${uri} bookworm-updates main`,
+    `deb ${uri.replace(/\/debian$/, '/debian-security')} bookworm-security main`,
+  ]
+  let mm: Timed | undefined
+  if (existsSync('/usr/bin/mmdebstrap')) {
+    process.stderr.write('bench: mmdebstrap with the same package set\n')
+    mm = best(mmArgs, 1)
+  }
+  const ratio = mm ? `${(keelRootfs.seconds / mm.seconds).toFixed(2)}×` : 'n/a'
+  rows.push(['rootfs recipes/base.yaml, warm cache (s)', keelRootfs.seconds.toFixed(1), mm ? mm.seconds.toFixed(1) : 'n/a', ratio])
+  rows.push(['peak memory (MiB)', keelRootfs.maxRssMiB.toFixed(0), mm ? mm.maxRssMiB.toFixed(0) : 'n/a', mm ? `${(keelRootfs.maxRssMiB / mm.maxRssMiB).toFixed(2)}×` : 'n/a'])
+  rows.push(['packages', String(all.length), String(all.length), ''])
+
 }
-const cacheDir = process.env.XDG_CACHE_HOME ? join(process.env.XDG_CACHE_HOME, 'keel') : join(process.env.HOME ?? '/root', '.cache/keel')
-const debs = join(work, 'debs')
-rmSync(debs, {recursive: true, force: true})
-mkdirSync(debs, {recursive: true})
-const all = [...lock.packages, ...lock.added]
-for (const p of all) {
-  const apt = `${p.name}_${p.version.replace(/:/g, '%3a')}_${p.architecture}.deb`
-  copyFileSync(join(cacheDir, 'sha256', p.sha256.slice(0, 2), p.sha256), join(debs, apt))
+
+/** cloud-config → Ignition: translate + validate the whole corpus (no peer exists; target < 1 s). */
+async function benchCorpusSection(): Promise<void> {
+  const {benchCorpus} = await import('../test/ignition/bench-corpus.js')
+  await benchCorpus() // warm-up: module load and schema compilation are not what we measure
+  const {files, ms} = await benchCorpus()
+  rows.push([`config translate+validate, corpus of ${files} files (s)`, (ms / 1000).toFixed(3), 'n/a', 'target < 1 s'])
 }
-const sources = readFileSync('/etc/apt/sources.list.d/debian.sources', 'utf8')
-const uri = /URIs:\s*(\S+)/.exec(sources)?.[1] ?? 'http://deb.debian.org/debian'
-const mmTar = join(work, 'mmdebstrap-base.tar')
-const mmArgs = [
-  'mmdebstrap',
-  '--variant=essential',
-  `--include=${all.map((p) => p.name).join(',')}`,
-  `--setup-hook=mkdir -p "$1/var/cache/apt/archives" && cp ${debs}/*.deb "$1/var/cache/apt/archives/"`,
-  'bookworm',
-  mmTar,
-  `deb ${uri} bookworm main`,
-  `deb ${uri} bookworm-updates main`,
-  `deb ${uri.replace(/\/debian$/, '/debian-security')} bookworm-security main`,
-]
-let mm: Timed | undefined
-if (existsSync('/usr/bin/mmdebstrap')) {
-  process.stderr.write('bench: mmdebstrap with the same package set\n')
-  mm = best(mmArgs, 1)
+
+/** dm-verity format of 1 GiB: keel (worker threads) against veritysetup format, same salt and UUID. */
+async function benchVeritySection(): Promise<void> {
+  const {benchVerity} = await import('../test/verity/bench-verity.js')
+  const {keelSeconds, veritysetupSeconds} = await benchVerity(1 << 30)
+  rows.push(['verity format 1 GiB (s)', keelSeconds.toFixed(2), veritysetupSeconds.toFixed(2), `${(veritysetupSeconds / keelSeconds).toFixed(2)}× faster (target ≥ 1.5×)`])
 }
-const ratio = mm ? `${(keelRootfs.seconds / mm.seconds).toFixed(2)}×` : 'n/a'
-rows.push(['rootfs recipes/base.yaml, warm cache (s)', keelRootfs.seconds.toFixed(1), mm ? mm.seconds.toFixed(1) : 'n/a', ratio])
-rows.push(['peak memory (MiB)', keelRootfs.maxRssMiB.toFixed(0), mm ? mm.maxRssMiB.toFixed(0) : 'n/a', mm ? `${(keelRootfs.maxRssMiB / mm.maxRssMiB).toFixed(2)}×` : 'n/a'])
-rows.push(['packages', String(all.length), String(all.length), ''])
+
+const sections: Record<string, () => Promise<void>> = {rootfs: benchRootfs, corpus: benchCorpusSection, verity: benchVeritySection}
+const only = process.env.BENCH_ONLY?.split(',')
+for (const [name, run] of Object.entries(sections)) {
+  if (only && !only.includes(name)) continue
+  process.stderr.write(`bench: ${name}\n`)
+  await run()
+}
 
 // --- print -----------------------------------------------------------------------------------------------
 const header: [string, string, string, string] = ['measure', 'keel', 'peer', 'keel/peer']
@@ -102,5 +128,5 @@ const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' 
 console.log(line(header))
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
 for (const r of rows) console.log(line(r))
-console.log('\npeer: mmdebstrap (variant essential + the same packages, same .debs, maintainer scripts and triggers run)')
-console.log('target: rootfs keel/peer ≤ 0.33×')
+console.log('\nrootfs peer: mmdebstrap (variant essential + the same packages, same .debs, maintainer scripts and triggers run); target keel/peer ≤ 0.33×')
+console.log('select sections with BENCH_ONLY=rootfs,corpus,verity; runs per keel measurement: BENCH_RUNS (default 2)')
