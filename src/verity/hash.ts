@@ -72,14 +72,33 @@ export function hashFileRange(fsModule: typeof fs, cryptoModule: typeof crypto, 
   }
 }
 
+/**
+ * A worker claims units of `unitBlocks` blocks from a shared counter until none are left, so a thread that gets
+ * less CPU (a busy machine) does less of the work instead of holding everyone up at the end.
+ */
 const WORKER_SOURCE = `
 const {workerData, parentPort} = require('node:worker_threads')
 const hashFileRange = (${hashFileRange.toString()})
-hashFileRange(require('node:fs'), require('node:crypto'), {...workerData, out: new Uint8Array(workerData.shared)})
+const next = new Int32Array(workerData.nextUnit)
+const out = new Uint8Array(workerData.shared)
+for (;;) {
+  const fromBlock = Atomics.add(next, 0, 1) * workerData.unitBlocks
+  if (fromBlock >= workerData.blocks) break
+  const toBlock = Math.min(workerData.blocks, fromBlock + workerData.unitBlocks)
+  hashFileRange(require('node:fs'), require('node:crypto'), {...workerData, fromBlock, toBlock, out})
+}
 parentPort.postMessage('done')
 `
 
-function runWorker(job: Omit<FileRangeJob, 'out'> & {shared: SharedArrayBuffer}): Promise<void> {
+interface WorkerJob extends Omit<FileRangeJob, 'out' | 'fromBlock' | 'toBlock'> {
+  blocks: number
+  unitBlocks: number
+  /** Int32 counter: the next unit to claim. */
+  nextUnit: SharedArrayBuffer
+  shared: SharedArrayBuffer
+}
+
+function runWorker(job: WorkerJob): Promise<void> {
   return new Promise((resolve, reject) => {
     const worker = new Worker(WORKER_SOURCE, {eval: true, workerData: job})
     let done = false
@@ -103,6 +122,10 @@ export interface DataLevelOptions {
 /** Below this much data, starting threads costs more than it saves. */
 const INLINE_BELOW_BYTES = 32 << 20
 const DEFAULT_CHUNK_BYTES = 256 << 10
+/** Past a few cores, reading from the page cache (memory bandwidth) is the limit, not hashing. */
+const MAX_THREADS = 8
+/** Work unit claimed by a thread at a time. */
+const UNIT_BYTES = 16 << 20
 
 /**
  * Digest `blocks` data blocks of `path` (from byte `dataOffset`) into `out` (digest i at outOffset + 32 i).
@@ -119,7 +142,7 @@ export async function hashDataBlocks(
   opts: DataLevelOptions = {},
 ): Promise<void> {
   const chunkBytes = opts.chunkBytes ?? DEFAULT_CHUNK_BYTES
-  const threads = opts.threads ?? (blocks * blockSize < INLINE_BELOW_BYTES ? 0 : availableParallelism())
+  const threads = opts.threads ?? (blocks * blockSize < INLINE_BELOW_BYTES ? 0 : Math.min(MAX_THREADS, availableParallelism()))
   const job = {path, dataOffset, blockSize, salt: Uint8Array.from(salt), chunkBytes}
   try {
     if (threads === 0 || blocks < 2) {
@@ -127,11 +150,10 @@ export async function hashDataBlocks(
       return
     }
     if (!(out.buffer instanceof SharedArrayBuffer)) throw new TypeError('hashDataBlocks: out must view a SharedArrayBuffer to use threads')
-    const shared = out.buffer
-    const perThread = Math.ceil(blocks / threads)
-    const ranges: Array<[number, number]> = []
-    for (let from = 0; from < blocks; from += perThread) ranges.push([from, Math.min(blocks, from + perThread)])
-    await Promise.all(ranges.map(([fromBlock, toBlock]) => runWorker({...job, fromBlock, toBlock, shared, outOffset: out.byteOffset + outOffset})))
+    // Small inputs (tests) still get one unit per thread, so every thread has work.
+    const unitBlocks = Math.max(1, Math.min(Math.floor(UNIT_BYTES / blockSize), Math.ceil(blocks / threads)))
+    const shared = {blocks, unitBlocks, nextUnit: new SharedArrayBuffer(4), shared: out.buffer, outOffset: out.byteOffset + outOffset}
+    await Promise.all(Array.from({length: Math.min(threads, Math.ceil(blocks / unitBlocks))}, () => runWorker({...job, ...shared})))
   } catch (err) {
     if (err instanceof KeelError) throw err
     throw new KeelError(`cannot hash ${path}: ${err instanceof Error ? err.message : String(err)}`, 'input')
