@@ -80,6 +80,8 @@ const NEW_FILE_FLAGS = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW
 
 export async function unpackPackages(tree: RootTree, debs: DebToUnpack[], opts: UnpackOptions): Promise<UnpackReport> {
   const started = performance.now()
+  // The claims table starts from an empty tree; anything already recorded would escape its rules.
+  if (tree.entries.size !== 1) throw new KeelError('unpackPackages needs a fresh RootTree (it already has entries)', 'internal')
   const unpacker = new Unpacker(tree, debs, opts)
   // One more decompressor than cores keeps every core busy while the main thread parses and writes.
   await unpacker.run(opts.concurrency ?? availableParallelism() + 1)

@@ -214,6 +214,12 @@ describe('unpackPackages', () => {
     await expect(unpackPackages((await sandbox()).tree, [bad], {exclude: []})).rejects.toThrow(/bad-alias: ships \/sbin as a file/)
   })
 
+  it('refuses a tree that already has entries', async () => {
+    const {tree} = await sandbox()
+    tree.mkdirp('etc')
+    await expect(unpackPackages(tree, [], {exclude: []})).rejects.toThrow(/fresh RootTree/)
+  })
+
   it('reports a truncated data member as an error naming the package', async () => {
     const {tree} = await sandbox()
     const pkg = await deb({name: 'broken', entries: [{name: './x', content: 'x'.repeat(5000)}]})
