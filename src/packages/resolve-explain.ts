@@ -1,15 +1,17 @@
 import {type Diagnostic, error} from '../core/diagnostics.js'
 import type {Location} from '../core/source.js'
-import {type Alternatives, formatAlternatives, type Relation} from './relations.js'
+import {type Alternatives, formatAlternatives, formatRelation, type Relation} from './relations.js'
 import type {UniverseIndex} from './resolve-index.js'
 import type {BinaryPackage} from './types.js'
 
 /** Why a package could not be installed: the group that stayed unmet and, per solution tried, why it failed. */
 export interface Failure {
   pkg: BinaryPackage
-  /** Empty when the recursion limit was hit. */
+  /** Empty when the package conflicts with a chosen one, or the recursion limit was hit. */
   group: Alternatives
   tried: Failure[]
+  /** Set when `pkg` was refused because its Conflicts/Breaks hit a package already chosen. */
+  conflict?: {other: BinaryPackage; relation: Relation}
 }
 
 /**
@@ -24,12 +26,25 @@ export function explainFailure(index: UniverseIndex, failure: Failure, subject: 
   while (f && !seen.has(f)) {
     seen.add(f)
     leaf = f
-    notes.push({message: f.group.length ? `${f.pkg.name} ${f.pkg.version} depends on ${formatAlternatives(f.group)}` : `${f.pkg.name}: dependency chain too deep`})
+    notes.push({message: describe(f)})
     f = f.tried[0]
   }
   for (const rel of leaf.group) notes.push({message: availability(index, rel)})
-  const what = leaf.group.length ? `'${formatAlternatives(leaf.group)}' (needed by ${leaf.pkg.name}) cannot be met` : 'dependencies too deep'
+  const what = leaf.group.length
+    ? `'${formatAlternatives(leaf.group)}' (needed by ${leaf.pkg.name}) cannot be met`
+    : leaf.conflict
+      ? `${leaf.pkg.name} conflicts with ${leaf.conflict.other.name}, which is already chosen`
+      : 'dependencies too deep'
   return error(`${subject} cannot be installed: ${what}`, location, notes)
+}
+
+function describe(f: Failure): string {
+  if (f.group.length) return `${f.pkg.name} ${f.pkg.version} depends on ${formatAlternatives(f.group)}`
+  if (f.conflict) {
+    const {other, relation} = f.conflict
+    return `${f.pkg.name} ${f.pkg.version} conflicts with ${formatRelation(relation)}, met by ${other.name} ${other.version}`
+  }
+  return `${f.pkg.name}: dependency chain too deep`
 }
 
 function availability(index: UniverseIndex, rel: Relation): string {

@@ -118,6 +118,11 @@ class Marker {
     if (!root) {
       if (this.marked.get(pkg.name) === pkg) return []
       if (depth > MAX_DEPTH) return [{pkg, group: [], tried: []}]
+      // apt (MarkInstall_RemoveConflictsIfNotUpgradeable) refuses a package whose Conflicts or Breaks hit a
+      // package already chosen by the user, so the next alternative gets its turn. keel does so whoever chose
+      // it: apt would unmark an automatically chosen one and leave its problem resolver to repair the result.
+      const clash = this.clashWithChosen(pkg)
+      if (clash) return [{pkg, group: [], tried: [], conflict: clash}]
       this.marked.set(pkg.name, pkg)
       this.origin.set(pkg.name, origin)
     }
@@ -143,6 +148,15 @@ class Marker {
       }
     }
     return failures
+  }
+
+  /** A chosen package that `pkg`'s own Conflicts or Breaks hit, with the relation, if any. */
+  private clashWithChosen(pkg: BinaryPackage): {other: BinaryPackage; relation: Relation} | undefined {
+    for (const relation of this.index.negatives(pkg)) {
+      const other = this.index.answers(relation, this.chosen).find((p) => p !== pkg)
+      if (other) return {other, relation}
+    }
+    return undefined
   }
 
   reasonChain(name: string): string[] {

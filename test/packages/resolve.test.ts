@@ -298,6 +298,31 @@ describe('resolve: Conflicts and Breaks', () => {
   })
 })
 
+describe('resolve: alternatives that conflict with chosen packages', () => {
+  it('skips an alternative whose Conflicts hit a requested package and takes the next, as apt does', () => {
+    // checksecurity + bcron in bookworm: cron conflicts with bcron, so apt installs anacron instead.
+    const u = universe(
+      pkg('checksecurity', '1', {depends: 'cron | anacron'}),
+      pkg('cron', '3', {conflicts: 'bcron'}),
+      pkg('anacron', '2'),
+      pkg('bcron', '1'),
+    )
+    expect(chosen(resolve(u, req('checksecurity', 'bcron'), NO_OPTS))).toEqual(['anacron=2', 'bcron=1', 'checksecurity=1'])
+    expect(chosen(resolve(u, req('checksecurity'), NO_OPTS))).toEqual(['checksecurity=1', 'cron=3'])
+  })
+
+  it('explains a request that fails because its only way conflicts with a chosen package', () => {
+    const u = universe(pkg('app', '1', {depends: 'cron'}), pkg('cron', '3', {breaks: 'bcron (<< 2)'}), pkg('bcron', '1'))
+    const e = failure(() => resolve(u, [{name: 'bcron'}, {name: 'app', location: at(3)}], NO_OPTS))
+    expect(e.exit).toBe('unsatisfiable')
+    expect(e.diagnostics.map((d) => d.message)).toEqual(["package 'app' cannot be installed: cron conflicts with bcron, which is already chosen"])
+    expect(e.diagnostics[0]!.notes?.map((n) => n.message)).toEqual([
+      'app 1 depends on cron',
+      'cron 3 conflicts with bcron (<< 2), met by bcron 1',
+    ])
+  })
+})
+
 describe('resolve: diagnostics', () => {
   const u = universe(
     pkg('systemd-resolved', '252', {depends: 'systemd (= 252)'}),
