@@ -1,4 +1,4 @@
-import {closeSync, constants as fsc, mkdirSync, openSync, rmSync, symlinkSync, writeSync} from 'node:fs'
+import {closeSync, constants as fsc, mkdirSync, openSync, rmSync, statSync, symlinkSync, writeSync} from 'node:fs'
 import {link, rm, symlink} from 'node:fs/promises'
 import {availableParallelism} from 'node:os'
 import {join} from 'node:path'
@@ -119,14 +119,20 @@ class Unpacker {
     for (const alias of ALWAYS_ALIASED) this.addAlias(alias)
   }
 
-  /** Unpack with a bounded pool; on failure stop starting packages and report the lowest-index error. */
+  /**
+   * Unpack with a bounded pool; on failure stop starting packages and report the lowest-index error. The
+   * biggest packages start first so one large archive does not decompress alone at the end; the result
+   * does not depend on this order.
+   */
   async run(concurrency: number): Promise<void> {
+    const sizes = this.debs.map((d) => statSync(d.path).size)
+    const schedule = this.debs.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]! || a - b)
     let next = 0
     let done = 0
     const errors: Array<{index: number; err: unknown}> = []
     const worker = async () => {
-      while (errors.length === 0 && next < this.debs.length) {
-        const index = next++
+      while (errors.length === 0 && next < schedule.length) {
+        const index = schedule[next++]!
         try {
           await this.unpackOne(index)
         } catch (err) {
