@@ -28,6 +28,19 @@ export const HOST_TOOLS = {
   sgdisk: {debianPackage: 'gdisk', purpose: 'test oracle: checks the GPTs keel writes (sgdisk -v, -i, -A)', versionArgs: ['--version']},
   sfdisk: {debianPackage: 'fdisk', purpose: 'test oracle: the partition table as util-linux reads it (sfdisk --json)', versionArgs: ['--version']},
   'ignition-validate': {debianPackage: 'ignition', purpose: 'test oracle: validates Ignition configs', versionArgs: ['--version']},
+  'mkfs.erofs': {debianPackage: 'erofs-utils', purpose: 'make the read-only /usr image (erofs)', versionArgs: ['--help']},
+  'dump.erofs': {debianPackage: 'erofs-utils', purpose: 'test oracle: inode owners and modes in an erofs image', versionArgs: ['-V']},
+  'fsck.erofs': {debianPackage: 'erofs-utils', purpose: 'test oracle: checks erofs images keel writes', versionArgs: ['-V']},
+  mksquashfs: {debianPackage: 'squashfs-tools', purpose: 'make the /usr image when squashfs is chosen', versionArgs: ['-version']},
+  unsquashfs: {debianPackage: 'squashfs-tools', purpose: 'test oracle: lists squashfs owners and modes', versionArgs: ['-version']},
+  mke2fs: {debianPackage: 'e2fsprogs', purpose: 'make the ROOT and OEM ext4 images from a directory (-d)', versionArgs: ['-V']},
+  debugfs: {debianPackage: 'e2fsprogs', purpose: 'set ext4 inode owners, modes and times from the manifest, rootless', versionArgs: ['-V']},
+  e2fsck: {debianPackage: 'e2fsprogs', purpose: 'test oracle: checks ext4 images keel writes', versionArgs: ['-V']},
+  'mkfs.vfat': {debianPackage: 'dosfstools', purpose: 'make the EFI system partition image (vfat)', versionArgs: ['--help']},
+  'fsck.vfat': {debianPackage: 'dosfstools', purpose: 'test oracle: checks vfat images keel writes', versionArgs: ['--help']},
+  mmd: {debianPackage: 'mtools', purpose: 'create directories in the ESP image without mounting it', versionArgs: ['-V']},
+  mcopy: {debianPackage: 'mtools', purpose: 'copy files into the ESP image without mounting it', versionArgs: ['-V']},
+  mdir: {debianPackage: 'mtools', purpose: 'test oracle: lists the ESP image', versionArgs: ['-V']},
 } as const satisfies Record<string, {debianPackage: string; purpose: string; versionArgs: readonly string[]}>
 
 export type ToolName = keyof typeof HOST_TOOLS

@@ -1,5 +1,6 @@
 import {mkdtempSync, rmSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
+import {tmpdir} from 'node:os'
 import {dirname, join, resolve as resolvePath} from 'node:path'
 import {KeelError} from '../core/errors.js'
 import {type Reporter, silentReporter} from '../core/progress.js'
@@ -30,6 +31,11 @@ export interface RootfsBuildOptions {
   dir?: string
   /** Seconds since the epoch for every timestamp; default: SOURCE_DATE_EPOCH, else derived from the lock. */
   sourceDateEpoch?: number
+  /**
+   * Called with the finished tree (staging directory + manifest) before the staging directory is removed,
+   * so later stages (filesystem images) can read it without a tar round trip. The tree is gone afterwards.
+   */
+  onTree?: (tree: RootTree, sourceDateEpoch: number) => Promise<void>
 }
 
 export interface RootfsBuildResult {
@@ -62,8 +68,8 @@ export function sourceDateEpochFor(lock: Lockfile, env: NodeJS.ProcessEnv = proc
  * a hidden directory beside the output and outputs appear under their final names only when complete.
  */
 export async function buildRootfs(opts: RootfsBuildOptions, step: StepRunner = quietSteps): Promise<RootfsBuildResult> {
-  if (!opts.tar && !opts.dir) throw new KeelError('nothing to write: give a tar path or a directory', 'usage')
-  const outParent = dirname(resolvePath(opts.tar ?? opts.dir!))
+  if (!opts.tar && !opts.dir && !opts.onTree) throw new KeelError('nothing to write: give a tar path or a directory', 'usage')
+  const outParent = opts.tar || opts.dir ? dirname(resolvePath(opts.tar ?? opts.dir!)) : tmpdir()
   await mkdir(outParent, {recursive: true})
   const staging = mkdtempSync(join(outParent, '.keel-rootfs-'))
   const timings: Record<string, number> = {}
@@ -106,6 +112,7 @@ export async function buildRootfs(opts: RootfsBuildOptions, step: StepRunner = q
       await timed('dir', `Writing ${opts.dir}`, () => writeDirectory(tree, dir, {mtime: sourceDateEpoch}))
       result.dir = dir
     }
+    if (opts.onTree) await opts.onTree(tree, sourceDateEpoch)
     return result
   } finally {
     rmSync(staging, {recursive: true, force: true})

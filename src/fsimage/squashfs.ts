@@ -1,0 +1,96 @@
+import {rmSync, writeFileSync} from 'node:fs'
+import {KeelError} from '../core/errors.js'
+import {type Reporter, silentReporter} from '../core/progress.js'
+import {run} from '../exec/run.js'
+import {type ImageResult, type ToolInvocation, versionLine, writeImageAtomically} from './output.js'
+import {type Compression, formatCompression} from './registry.js'
+import {type ImageManifest, SPECIAL_TYPES, sortedPaths} from './subtree.js'
+
+export interface SquashfsPlanOptions {
+  source: string
+  output: string
+  /** File of pseudo definitions (see `squashfsPseudoDefinitions`). */
+  pseudoFile: string
+  compression: Compression
+  epoch: number
+  root: {mode: number; uid: number; gid: number}
+}
+
+/**
+ * mksquashfs argv (pure): owners and modes come from the pseudo file, no xattrs. Times come from
+ * SOURCE_DATE_EPOCH in the environment (every file and the filesystem): mksquashfs refuses -all-time and
+ * -mkfs-time when that variable is set, and keel's runner passes the caller's through.
+ */
+export function planSquashfs(o: SquashfsPlanOptions): ToolInvocation {
+  const args = [o.source, o.output, '-noappend', '-comp', o.compression.algorithm]
+  if (o.compression.level !== undefined) args.push('-Xcompression-level', String(o.compression.level))
+  args.push(
+    '-reproducible',
+    '-no-xattrs',
+    '-root-mode', o.root.mode.toString(8),
+    '-root-uid', String(o.root.uid),
+    '-root-gid', String(o.root.gid),
+    '-pf', o.pseudoFile,
+    '-quiet', '-no-progress',
+  )
+  return {tool: 'mksquashfs', args, env: {SOURCE_DATE_EPOCH: String(o.epoch)}}
+}
+
+/**
+ * A pseudo file name: ASCII punctuation and spaces backslash-escaped (mksquashfs reads `\x` as a literal x),
+ * other bytes as they are. A newline cannot be expressed.
+ */
+export function escapePseudoPath(path: string): string {
+  if (/[\n\r]/.test(path)) throw new KeelError(`mksquashfs pseudo files cannot name a path with a line break: ${JSON.stringify(path)}`, 'input')
+  return path.replace(/[^A-Za-z0-9._+@/\u0080-\uffff-]/g, (c) => `\\${c}`)
+}
+
+/** One "path m mode uid gid" line per entry but the root (set with -root-*), in byte order (pure). */
+export function squashfsPseudoDefinitions(manifest: ImageManifest): string {
+  const lines: string[] = []
+  for (const path of sortedPaths(manifest)) {
+    if (path === '') continue
+    const m = manifest.get(path)!
+    if (SPECIAL_TYPES.has(m.type)) throw new KeelError(`/usr image: device nodes and fifos are not supported: /${path}`, 'input')
+    lines.push(`${escapePseudoPath(path)} m ${m.mode.toString(8).padStart(4, '0')} ${m.uid} ${m.gid}`)
+  }
+  return lines.length ? `${lines.join('\n')}\n` : ''
+}
+
+export interface MakeSquashfsOptions {
+  source: string
+  manifest: ImageManifest
+  output: string
+  compression: Compression
+  epoch: number
+  reporter?: Reporter
+}
+
+export async function makeSquashfs(o: MakeSquashfsOptions): Promise<ImageResult> {
+  const started = performance.now()
+  const reporter = o.reporter ?? silentReporter
+  const root = o.manifest.get('')
+  if (!root) throw new KeelError('the image manifest has no root entry', 'internal')
+  let version = 'unknown'
+  const written = await writeImageAtomically(o.output, async (tmp) => {
+    const pseudoFile = `${tmp}.pseudo`
+    writeFileSync(pseudoFile, squashfsPseudoDefinitions(o.manifest))
+    try {
+      reporter.status(`mksquashfs ${formatCompression(o.compression)}`)
+      const inv = planSquashfs({source: o.source, output: tmp, pseudoFile, compression: o.compression, epoch: o.epoch, root})
+      await run(inv.tool, inv.args, {env: inv.env})
+      version = versionLine((await run('mksquashfs', ['-version'])).stdout) ?? version
+    } finally {
+      rmSync(pseudoFile, {force: true})
+    }
+  })
+  return {
+    path: o.output,
+    filesystem: 'squashfs',
+    compression: formatCompression(o.compression),
+    size: written.size,
+    sha256: written.sha256,
+    tools: {mksquashfs: version},
+    durationMs: Math.round(performance.now() - started),
+  }
+}
