@@ -1,4 +1,4 @@
-import {closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync} from 'node:fs'
+import {closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createHash} from 'node:crypto'
@@ -27,6 +27,12 @@ afterAll(() => {
   rmSync(work, {recursive: true, force: true})
   rmSync(reversed.dir, {recursive: true, force: true})
 })
+
+/** fsck.erofs 1.5 exits 0 even on a bad superblock checksum, printing "<E>" lines: both must be clean. */
+async function fsckErofs(image: string): Promise<string> {
+  const r = await run('fsck.erofs', [image])
+  return r.stderr
+}
 
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
 
@@ -57,7 +63,7 @@ describe('erofs /usr image', () => {
       const r = await makeUsrImage(tree, {output: out, seed, epoch: SYNTHETIC_EPOCH, compression})
       expect(r).toMatchObject({filesystem: 'erofs', compression, uuid: derivedFsUuid(seed, 'usr'), sha256: sha256(out)})
       expect(r.tools['mkfs.erofs']).toMatch(/^mkfs\.erofs \d/)
-      await run('fsck.erofs', [out])
+      expect(await fsckErofs(out)).toBe('')
       const superblock = await run('dump.erofs', ['-s', out])
       expect(superblock.stdout).toContain(derivedFsUuid(seed, 'usr'))
       expect(superblock.stdout).toContain('Filesystem created:                           Tue Nov 14 22:13:20 2023')
@@ -95,11 +101,22 @@ describe('erofs /usr image', () => {
     expect(c.sha256).not.toBe(a.sha256)
   })
 
+  it('keeps a valid superblock checksum after stamping (fsck.erofs checks it: a flipped byte fails)', async () => {
+    const out = join(work, 'csum.erofs')
+    await makeUsrImage(tree, {output: out, seed, epoch: SYNTHETIC_EPOCH})
+    expect(await fsckErofs(out)).toBe('')
+    const bytes = readFileSync(out)
+    bytes[1024 + 64] ^= 0xff // volume name, covered by the checksum, read by nothing else
+    const broken = join(work, 'csum-broken.erofs')
+    writeFileSync(broken, bytes)
+    expect(await fsckErofs(broken)).toMatch(/superblock chksum doesn't match/)
+  })
+
   it('uses 64-byte inodes when an owner id does not fit 16 bits', async () => {
     const big = syntheticTree(join(work, 'big-tree'), {bigIds: true})
     const out = join(work, 'big.erofs')
     await makeUsrImage(big, {output: out, seed, epoch: SYNTHETIC_EPOCH})
-    await run('fsck.erofs', [out])
+    expect(await fsckErofs(out)).toBe('')
     expect(await dumpErofs(out, '/share/private/key')).toMatchObject({uid: 70_000, gid: 70_001, access: '0600'})
   })
 })
