@@ -12,6 +12,8 @@ export interface Failure {
   tried: Failure[]
   /** Set when `pkg` was refused because its Conflicts/Breaks hit a package already chosen. */
   conflict?: {other: BinaryPackage; relation: Relation}
+  /** Any other reason `pkg` itself could not be installed. */
+  note?: string
 }
 
 /**
@@ -34,7 +36,7 @@ export function explainFailure(index: UniverseIndex, failure: Failure, subject: 
     ? `'${formatAlternatives(leaf.group)}' (needed by ${leaf.pkg.name}) cannot be met`
     : leaf.conflict
       ? `${leaf.pkg.name} conflicts with ${leaf.conflict.other.name}, which is already chosen`
-      : 'dependencies too deep'
+      : `${leaf.pkg.name}: ${leaf.note ?? 'cannot be installed'}`
   return error(`${subject} cannot be installed: ${what}`, location, notes)
 }
 
@@ -44,7 +46,7 @@ function describe(f: Failure): string {
     const {other, relation} = f.conflict
     return `${f.pkg.name} ${f.pkg.version} conflicts with ${formatRelation(relation)}, met by ${other.name} ${other.version}`
   }
-  return `${f.pkg.name}: dependency chain too deep`
+  return `${f.pkg.name}: ${f.note ?? 'cannot be installed'}`
 }
 
 function availability(index: UniverseIndex, rel: Relation): string {

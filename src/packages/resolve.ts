@@ -3,7 +3,8 @@ import {DiagnosticsError} from '../core/errors.js'
 import type {Location} from '../core/source.js'
 import {type Alternatives, formatAlternatives, formatRelation, type Relation} from './relations.js'
 import {didYouMean, explainFailure, type Failure} from './resolve-explain.js'
-import {priorityRank, UniverseIndex} from './resolve-index.js'
+import {UniverseIndex} from './resolve-index.js'
+import {Marker} from './resolve-marker.js'
 import type {BinaryPackage, PackageUniverse} from './types.js'
 
 /**
@@ -38,153 +39,6 @@ export interface Resolution {
   reasons: Map<string, string[]>
 }
 
-/** apt stops recursing here; so do we (the same depth guard as pkgDepCache::MarkInstall). */
-const MAX_DEPTH = 3000
-
-interface Origin {
-  parent?: string
-  /** The dependency text that pulled the package in, or 'requested' / 'essential' for roots. */
-  via: string
-}
-
-class Marker {
-  readonly marked = new Map<string, BinaryPackage>()
-  readonly origin = new Map<string, Origin>()
-  readonly excludedUsed = new Set<string>()
-  private readonly chosen = (name: string): BinaryPackage | undefined => this.marked.get(name)
-  private readonly candidate = (name: string): BinaryPackage | undefined => this.index.candidate(name)
-
-  constructor(
-    readonly index: UniverseIndex,
-    private readonly excluded: ReadonlySet<string>,
-  ) {}
-
-  markRoot(pkg: BinaryPackage, via: string): void {
-    if (this.marked.has(pkg.name)) return
-    this.marked.set(pkg.name, pkg)
-    this.origin.set(pkg.name, {via})
-  }
-
-  /** Met by a package already chosen; failing that, by an excluded name (treated as present, not followed). */
-  satisfied(group: Alternatives): boolean {
-    if (group.some((rel) => this.index.answers(rel, this.chosen).length > 0)) return true
-    for (const rel of group) {
-      const hit = this.excludedAnswer(rel)
-      if (hit) {
-        this.excludedUsed.add(hit)
-        return true
-      }
-    }
-    return false
-  }
-
-  private excludedAnswer(rel: Relation): string | undefined {
-    if (this.excluded.has(rel.name)) return rel.name
-    for (const prv of this.index.providersOf(rel.name)) {
-      if (this.excluded.has(prv.pkg.name) && this.index.isCandidate(prv.pkg)) return prv.pkg.name
-    }
-    return undefined
-  }
-
-  /**
-   * apt's order of preference for a group (getAllPossibleSolutions + CompareProviders, for an empty
-   * system): alternatives in order; within one, the package of that very name first, then Essential ones,
-   * then by Priority, then the name apt met last when it built its cache (see UniverseIndex.aptOrder).
-   */
-  solutions(group: Alternatives): BinaryPackage[] {
-    const out: BinaryPackage[] = []
-    for (const rel of group) {
-      const list = this.index.answers(rel, this.candidate).filter((p) => !this.excluded.has(p.name))
-      list.sort((a, b) => {
-        const aSelf = a.name === rel.name
-        if (aSelf !== (b.name === rel.name)) return aSelf ? -1 : 1
-        if (a.essential !== b.essential) return a.essential ? -1 : 1
-        const pr = priorityRank(a) - priorityRank(b)
-        if (pr !== 0) return pr
-        return this.index.aptOrder(b.name) - this.index.aptOrder(a.name) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-      })
-      for (const p of list) if (!out.includes(p)) out.push(p)
-    }
-    return out
-  }
-
-  /**
-   * pkgDepCache::MarkInstall with auto-install, depth first: mark the package, then walk its (Pre-)Depends
-   * in order; for an unmet group try each solution until one installs. A dependency that is not a root
-   * fails as a whole (and is unmarked, its own dependencies stay) so the caller can try the next
-   * alternative; a root keeps going so every problem is reported.
-   */
-  install(pkg: BinaryPackage, origin: Origin, depth: number, root: boolean): Failure[] {
-    if (!root) {
-      if (this.marked.get(pkg.name) === pkg) return []
-      if (depth > MAX_DEPTH) return [{pkg, group: [], tried: []}]
-      // apt (MarkInstall_RemoveConflictsIfNotUpgradeable) refuses a package whose Conflicts or Breaks hit a
-      // package already chosen by the user, so the next alternative gets its turn. keel does so whoever chose
-      // it: apt would unmark an automatically chosen one and leave its problem resolver to repair the result.
-      const clash = this.clashWithChosen(pkg)
-      if (clash) return [{pkg, group: [], tried: [], conflict: clash}]
-      this.marked.set(pkg.name, pkg)
-      this.origin.set(pkg.name, origin)
-    }
-    const failures: Failure[] = []
-    for (const group of this.index.depends(pkg)) {
-      if (this.satisfied(group)) continue
-      const tried: Failure[] = []
-      let found = false
-      for (const solution of this.solutions(group)) {
-        const sub = this.install(solution, {parent: pkg.name, via: formatAlternatives(group)}, depth + 1, false)
-        if (sub.length === 0) {
-          found = true
-          break
-        }
-        tried.push(sub[0]!)
-      }
-      if (found) continue
-      failures.push({pkg, group, tried})
-      if (!root) {
-        this.marked.delete(pkg.name)
-        this.origin.delete(pkg.name)
-        return failures
-      }
-    }
-    return failures
-  }
-
-  /** A chosen package that `pkg`'s own Conflicts or Breaks hit, with the relation, if any. */
-  private clashWithChosen(pkg: BinaryPackage): {other: BinaryPackage; relation: Relation} | undefined {
-    for (const relation of this.index.negatives(pkg)) {
-      const other = this.index.answers(relation, this.chosen).find((p) => p !== pkg)
-      if (other) return {other, relation}
-    }
-    return undefined
-  }
-
-  reasonChain(name: string): string[] {
-    const steps: string[] = []
-    const seen = new Set<string>()
-    let cur: string | undefined = name
-    while (cur !== undefined && !seen.has(cur)) {
-      seen.add(cur)
-      const o = this.origin.get(cur)
-      if (!o) break
-      steps.unshift(o.parent === undefined ? `${o.via}: ${cur}` : `${o.parent} depends on ${o.via}`)
-      cur = o.parent
-    }
-    return steps
-  }
-
-  rootOf(name: string): string {
-    let cur = name
-    const seen = new Set<string>()
-    for (;;) {
-      const parent = this.origin.get(cur)?.parent
-      if (parent === undefined || seen.has(parent)) return cur
-      seen.add(cur)
-      cur = parent
-    }
-  }
-}
-
 export function resolve(universe: PackageUniverse, requests: PackageRequest[], opts: ResolveOptions): Resolution {
   const index = UniverseIndex.of(universe)
   try {
@@ -217,7 +71,12 @@ function resolveWith(index: UniverseIndex, requests: PackageRequest[], opts: Res
   const reported = new Set<string>()
   const report = (f: Failure): void => {
     unsatisfiable = true
-    reported.add(`${f.pkg.name}\u0000${formatAlternatives(f.group)}`)
+    // Protected packages stay marked when they fail, so the whole explained tree is already reported.
+    const walk = (x: Failure): void => {
+      reported.add(`${x.pkg.name}\u0000${formatAlternatives(x.group)}`)
+      x.tried.forEach(walk)
+    }
+    walk(f)
   }
   for (const {pkg, request} of roots) {
     for (const f of marker.install(pkg, {via: 'requested'}, 0, true)) {
@@ -228,10 +87,12 @@ function resolveWith(index: UniverseIndex, requests: PackageRequest[], opts: Res
   const requested = new Set(marker.marked.keys())
 
   if (opts.essential) {
-    const essentials = [...index.names()]
-      .sort()
-      .map((n) => index.candidate(n)!)
-      .filter((p) => p.essential && !excluded.has(p.name))
+    const essentials: BinaryPackage[] = []
+    for (const n of index.names()) {
+      const p = index.candidate(n)!
+      if (p.essential && !excluded.has(n)) essentials.push(p)
+    }
+    essentials.sort((a, b) => (a.name < b.name ? -1 : 1))
     for (const pkg of essentials) marker.markRoot(pkg, 'essential')
     for (const pkg of essentials) {
       for (const f of marker.install(pkg, {via: 'essential'}, 0, true)) {

@@ -58,7 +58,7 @@ function diff(apt: Map<string, string>, keel: Map<string, string>): string[] {
 
 beforeAll(async () => {
   const sources = await hostRepositorySources()
-  for (const d of ['etc', 'lists/partial', 'cache/archives/partial', 'log']) mkdirSync(join(tmp, d), {recursive: true})
+  for (const d of ['etc/empty.d', 'lists/partial', 'cache/archives/partial', 'log']) mkdirSync(join(tmp, d), {recursive: true})
   writeFileSync(join(tmp, 'status'), '')
   writeFileSync(join(tmp, 'etc/sources.list'), sourcesList(sources))
   aptOptions = [
@@ -69,9 +69,9 @@ beforeAll(async () => {
     `-o`, `Dir::Cache=${tmp}/cache`,
     `-o`, `Dir::Log=${tmp}/log`,
     `-o`, `Dir::Etc::SourceList=${tmp}/etc/sources.list`,
-    `-o`, `Dir::Etc::SourceParts=-`,
+    `-o`, `Dir::Etc::SourceParts=${tmp}/etc/empty.d`,
     `-o`, `Dir::Etc::Preferences=${tmp}/etc/preferences`,
-    `-o`, `Dir::Etc::PreferencesParts=-`,
+    `-o`, `Dir::Etc::PreferencesParts=${tmp}/etc/empty.d`,
     `-o`, `APT::Architecture=amd64`,
     `-o`, `APT::Architectures=amd64`,
     `-o`, `Debug::NoLocking=1`,

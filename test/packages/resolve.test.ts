@@ -311,6 +311,29 @@ describe('resolve: alternatives that conflict with chosen packages', () => {
     expect(chosen(resolve(u, req('checksecurity'), NO_OPTS))).toEqual(['checksecurity=1', 'cron=3'])
   })
 
+  it('unmarks an automatically chosen package that a later choice conflicts with, as apt does', () => {
+    // libmpv-dev in bookworm: jackd2 is chosen first for libavdev, then libjack0 (through libjack-dev)
+    // conflicts with it; apt drops jackd2, and libjack0's Provides still meets libavdev's dependency.
+    const stanzas = [
+      pkg('app', '1', {depends: 'libavdev, libdev'}),
+      pkg('libavdev', '1', {depends: 'jackd2 | libjack-api'}),
+      pkg('libdev', '1', {depends: 'libjack-dev | jackd2-dev'}),
+      pkg('libjack-dev', '1', {depends: 'libjack0'}),
+      pkg('libjack0', '1', {conflicts: 'jackd2', provides: 'libjack-api'}),
+      pkg('jackd2', '2'),
+      pkg('jackd2-dev', '2', {depends: 'jackd2'}),
+    ]
+    expect(chosen(resolve(universe(...stanzas), req('app'), NO_OPTS))).toEqual(['app=1', 'libavdev=1', 'libdev=1', 'libjack-dev=1', 'libjack0=1'])
+    // When jackd2 is requested it is protected: libjack0 fails, and libdev takes its second alternative.
+    expect(chosen(resolve(universe(...stanzas), req('app', 'jackd2'), NO_OPTS))).toEqual([
+      'app=1',
+      'jackd2=2',
+      'jackd2-dev=2',
+      'libavdev=1',
+      'libdev=1',
+    ])
+  })
+
   it('explains a request that fails because its only way conflicts with a chosen package', () => {
     const u = universe(pkg('app', '1', {depends: 'cron'}), pkg('cron', '3', {breaks: 'bcron (<< 2)'}), pkg('bcron', '1'))
     const e = failure(() => resolve(u, [{name: 'bcron'}, {name: 'app', location: at(3)}], NO_OPTS))
