@@ -1,7 +1,7 @@
 import {type Diagnostic, error} from '../core/diagnostics.js'
 import {DiagnosticsError} from '../core/errors.js'
 import type {Location} from '../core/source.js'
-import {type Alternatives, formatAlternatives, formatRelation, type Relation} from './relations.js'
+import {formatAlternatives, formatRelation} from './relations.js'
 import {didYouMean, explainFailure, type Failure} from './resolve-explain.js'
 import {UniverseIndex} from './resolve-index.js'
 import {Marker} from './resolve-marker.js'
@@ -84,7 +84,8 @@ function resolveWith(index: UniverseIndex, requests: PackageRequest[], opts: Res
       diagnostics.push(explainFailure(index, f, `package '${request.name}'`, request.location))
     }
   }
-  const requested = new Set(marker.marked.keys())
+  // apt's answer, before anything keel adds on top of it.
+  const closure = new Map(marker.marked)
 
   if (opts.essential) {
     const essentials: BinaryPackage[] = []
@@ -102,6 +103,13 @@ function resolveWith(index: UniverseIndex, requests: PackageRequest[], opts: Res
     }
   }
 
+  // Marking the Essential set may displace a package of the closure (a conflict unmarks it): say so.
+  for (const [name, pkg] of closure) {
+    if (marker.marked.get(name) === pkg) continue
+    unsatisfiable = true
+    diagnostics.push(error(`${name} ${pkg.version} is needed by the package list but conflicts with the Essential set`, rootLocation.get(name)))
+  }
+
   const locate = (name: string): Location | undefined => rootLocation.get(marker.rootOf(name))
   const broken = checkAllMet(marker, locate, reported)
   if (broken.length > 0) unsatisfiable = true
@@ -116,8 +124,8 @@ function resolveWith(index: UniverseIndex, requests: PackageRequest[], opts: Res
   const reasons = new Map<string, string[]>()
   for (const p of all) reasons.set(p.name, marker.reasonChain(p.name))
   return {
-    packages: all.filter((p) => requested.has(p.name)),
-    added: all.filter((p) => !requested.has(p.name)).map((pkg) => ({pkg, reason: reasons.get(pkg.name)!.join(' → ')})),
+    packages: all.filter((p) => closure.has(p.name)),
+    added: all.filter((p) => !closure.has(p.name)).map((pkg) => ({pkg, reason: reasons.get(pkg.name)!.join(' → ')})),
     excluded: [...marker.excludedUsed].sort(),
     reasons,
   }

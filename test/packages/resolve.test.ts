@@ -269,6 +269,14 @@ describe('resolve: Essential and exclude', () => {
     expect(r.excluded).toEqual(['postfix'])
   })
 
+  it('reports a package of the closure that the Essential set displaces, instead of dropping it silently', () => {
+    const v = universe(pkg('app', '1', {depends: 'q | r'}), pkg('q', '1'), pkg('r', '1'), pkg('ess', '1', {essential: true, conflicts: 'q'}))
+    expect(chosen(resolve(v, req('app'), NO_OPTS))).toEqual(['app=1', 'q=1'])
+    const e = failure(() => resolve(v, req('app'), {exclude: [], essential: true}))
+    expect(e.exit).toBe('unsatisfiable')
+    expect(e.diagnostics.map((d) => d.message)).toContain('q 1 is needed by the package list but conflicts with the Essential set')
+  })
+
   it('keeps excluded Essential packages out of the added set', () => {
     const r = resolve(u, req('libc6'), {exclude: ['dpkg', 'bash'], essential: true})
     expect(r.added.map((a) => a.pkg.name)).toEqual(['base-files', 'libacl1', 'tar'])
