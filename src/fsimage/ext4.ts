@@ -2,9 +2,10 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {KeelError} from '../core/errors.js'
 import {type Reporter, silentReporter} from '../core/progress.js'
-import {run} from '../exec/run.js'
+import {run, toolVersion} from '../exec/run.js'
+import {HOST_TOOLS} from '../exec/tools.js'
 import {materializeImage} from './materialize.js'
-import {type ImageResult, type ToolInvocation, versionLine, writeImageAtomically} from './output.js'
+import {type ImageResult, type ToolInvocation, writeImageAtomically} from './output.js'
 import {type ImageManifest, sortedPaths} from './subtree.js'
 
 /**
@@ -124,7 +125,7 @@ export async function makeExt4(o: MakeExt4Options): Promise<ImageResult & {entri
       reporter.status(`${o.label}: mke2fs`)
       const inv = planMke2fs({...o, output: tmp, source, configFile})
       await run(inv.tool, inv.args, {env: inv.env})
-      tools.mke2fs = versionLine((await run('mke2fs', ['-V'])).stderr) ?? 'unknown'
+      tools.mke2fs = await toolVersion('mke2fs', HOST_TOOLS.mke2fs.versionArgs)
       if (o.content) {
         reporter.status(`${o.label}: owners, modes and times from the manifest`)
         const commandFile = join(work, 'debugfs.cmds')
@@ -133,7 +134,7 @@ export async function makeExt4(o: MakeExt4Options): Promise<ImageResult & {entri
         // debugfs reports failed commands on stderr but still exits 0: any complaint is a failure here.
         const complaints = r.stderr.split('\n').filter((l) => l.trim() && !/^debugfs \d/.test(l) && !/^Allocated inode/.test(l))
         if (complaints.length) throw new KeelError(`debugfs could not apply the manifest to ${o.label}:\n  ${complaints.slice(0, 10).join('\n  ')}`, 'toolFailed')
-        tools.debugfs = versionLine(r.stderr) ?? 'unknown'
+        tools.debugfs = await toolVersion('debugfs', HOST_TOOLS.debugfs.versionArgs)
       }
     })
     return {

@@ -1,8 +1,9 @@
 import {rmSync, writeFileSync} from 'node:fs'
 import {KeelError} from '../core/errors.js'
 import {type Reporter, silentReporter} from '../core/progress.js'
-import {run} from '../exec/run.js'
-import {type ImageResult, type ToolInvocation, versionLine, writeImageAtomically} from './output.js'
+import {run, toolVersion} from '../exec/run.js'
+import {HOST_TOOLS} from '../exec/tools.js'
+import {type ImageResult, type ToolInvocation, writeImageAtomically} from './output.js'
 import {type Compression, formatCompression} from './registry.js'
 import {type ImageManifest, SPECIAL_TYPES, sortedPaths} from './subtree.js'
 
@@ -79,7 +80,7 @@ export async function makeSquashfs(o: MakeSquashfsOptions): Promise<ImageResult>
       reporter.status(`mksquashfs ${formatCompression(o.compression)}`)
       const inv = planSquashfs({source: o.source, output: tmp, pseudoFile, compression: o.compression, epoch: o.epoch, root})
       await run(inv.tool, inv.args, {env: inv.env})
-      version = versionLine((await run('mksquashfs', ['-version'])).stdout) ?? version
+      version = await toolVersion('mksquashfs', HOST_TOOLS.mksquashfs.versionArgs)
     } finally {
       rmSync(pseudoFile, {force: true})
     }

@@ -2,7 +2,8 @@ import {mkdirSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {dirname, join, resolve} from 'node:path'
 import {KeelError} from '../core/errors.js'
 import {type Reporter, silentReporter} from '../core/progress.js'
-import {run} from '../exec/run.js'
+import {run, toolVersion} from '../exec/run.js'
+import {HOST_TOOLS} from '../exec/tools.js'
 import {compareBytes, normalizeImagePath} from '../rootfs/tree.js'
 import {derivedVolumeId, type ImageResult, type ToolInvocation, versionLine, writeImageAtomically} from './output.js'
 import {fileBytes, type ImageFile} from './root.js'
@@ -92,7 +93,7 @@ export async function makeVfat(o: MakeVfatOptions): Promise<ImageResult & {files
       tools['mkfs.vfat'] = versionLine(r.stdout + r.stderr) ?? 'unknown'
       reporter.status(`${o.label}: copying ${hostFiles.size} files`)
       for (const step of planVfatContents(tmp, hostFiles, o.epoch)) await run(step.tool, step.args, {env: step.env})
-      tools.mtools = versionLine((await run('mcopy', ['-V'])).stdout) ?? 'unknown'
+      tools.mtools = await toolVersion('mcopy', HOST_TOOLS.mcopy.versionArgs)
     })
     const id = o.volumeId.toUpperCase()
     return {

@@ -127,6 +127,7 @@ describe('squashfs /usr image', () => {
       const out = join(work, `usr-${compression}.sqfs`)
       const r = await makeUsrImage(tree, {output: out, seed, epoch: SYNTHETIC_EPOCH, filesystem: 'squashfs', compression})
       expect(r).toMatchObject({filesystem: 'squashfs', compression, sha256: sha256(out)})
+      expect(r.tools.mksquashfs).toMatch(/^mksquashfs version \d/)
       const listing = (await run('unsquashfs', ['-lln', out])).stdout
       const line = (path: string) => listing.split('\n').find((l) => l.endsWith(` squashfs-root${path}`))
       expect(line('/bin/sudo')).toMatch(/^-rwsr-xr-x 0\/0 .* 2023-11-14 22:13 /)

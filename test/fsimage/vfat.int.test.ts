@@ -36,6 +36,7 @@ describe('ESP vfat image', () => {
     const id = derivedVolumeId('esp-seed', 'esp').toUpperCase()
     expect(r).toMatchObject({filesystem: 'vfat', label: 'EFI-SYSTEM', uuid: `${id.slice(0, 4)}-${id.slice(4)}`, size: 64 * MiB, files: 4})
     expect(r.sha256).toBe(createHash('sha256').update(readFileSync(out)).digest('hex'))
+    expect(r.tools).toEqual({'mkfs.vfat': expect.stringMatching(/^mkfs\.fat \d/), mtools: expect.stringMatching(/^mcopy \(GNU mtools\) \d/)})
     expect((await run('fsck.vfat', ['-n', out])).stdout).toMatch(/5 files|files, \d+\/\d+ clusters/)
     const listing = (await run('mdir', ['-i', out, '-/', '::/'], {env: mtools})).stdout
     expect(listing).toContain('Volume in drive : is EFI-SYSTEM')
