@@ -8,9 +8,10 @@ import {DIGEST_SIZE} from './tree.js'
 /**
  * Hashing for dm-verity (hash type 1): every block's digest is sha256(salt ‖ block).
  *
- * The data level is nearly all the work, so it is split into contiguous ranges hashed by worker threads (one
- * per core), each reading with large synchronous preads and writing digests straight into a shared buffer —
- * no per-block promises or messages. The levels above are 1/128 of that and are hashed on the calling thread.
+ * The data level is nearly all the work, so it is split into 16 MiB units that the calling thread and worker
+ * threads (one thread per core in all) claim from a shared counter. Each reads with large synchronous preads and
+ * writes digests straight into a shared buffer — no per-block promises or messages. The levels above are 1/128
+ * of the work and are hashed on the calling thread.
  */
 
 export interface FileRangeJob {
@@ -114,7 +115,10 @@ function runWorker(job: WorkerJob): Promise<void> {
 }
 
 export interface DataLevelOptions {
-  /** Worker threads; default one per core. 0 hashes on the calling thread. */
+  /**
+   * Threads hashing the data, the calling thread included (it works while the others start); default one per
+   * core. 0 hashes on the calling thread in one go, without yielding.
+   */
   threads?: number
   chunkBytes?: number
 }
@@ -152,8 +156,27 @@ export async function hashDataBlocks(
     if (!(out.buffer instanceof SharedArrayBuffer)) throw new TypeError('hashDataBlocks: out must view a SharedArrayBuffer to use threads')
     // Small inputs (tests) still get one unit per thread, so every thread has work.
     const unitBlocks = Math.max(1, Math.min(Math.floor(UNIT_BYTES / blockSize), Math.ceil(blocks / threads)))
-    const shared = {blocks, unitBlocks, nextUnit: new SharedArrayBuffer(4), shared: out.buffer, outOffset: out.byteOffset + outOffset}
-    await Promise.all(Array.from({length: Math.min(threads, Math.ceil(blocks / unitBlocks))}, () => runWorker({...job, ...shared})))
+    const units = Math.ceil(blocks / unitBlocks)
+    const nextUnit = new SharedArrayBuffer(4)
+    const absoluteOffset = out.byteOffset + outOffset
+    const shared = {blocks, unitBlocks, nextUnit, shared: out.buffer, outOffset: absoluteOffset}
+    const workers = Array.from({length: Math.min(threads, units) - 1}, () => runWorker({...job, ...shared}))
+    // The calling thread takes units too, yielding between them so the event loop (progress display) keeps going.
+    const whole = new Uint8Array(out.buffer)
+    const next = new Int32Array(nextUnit)
+    try {
+      for (;;) {
+        const fromBlock = Atomics.add(next, 0, 1) * unitBlocks
+        if (fromBlock >= blocks) break
+        hashFileRange(fs, crypto, {...job, fromBlock, toBlock: Math.min(blocks, fromBlock + unitBlocks), out: whole, outOffset: absoluteOffset})
+        await new Promise((resolve) => setImmediate(resolve))
+      }
+    } finally {
+      // If this thread failed, the workers stop after their current unit.
+      Atomics.store(next, 0, units)
+      await Promise.allSettled(workers)
+    }
+    await Promise.all(workers)
   } catch (err) {
     if (err instanceof KeelError) throw err
     throw new KeelError(`cannot hash ${path}: ${err instanceof Error ? err.message : String(err)}`, 'input')
