@@ -14,6 +14,7 @@ export const EXIT_CODES = {
   staleLock: {code: 8, meaning: 'the lockfile does not match the recipe (run keel lock)'},
   toolFailed: {code: 9, meaning: 'a host tool failed (command, exit code and stderr tail printed)'},
   conflict: {code: 10, meaning: 'packages conflict or overwrite each other\'s files'},
+  bootFailed: {code: 11, meaning: 'the image did not boot to the expected point (console tail printed)'},
 } as const satisfies Record<string, {code: number; meaning: string}>
 
 export type ExitName = keyof typeof EXIT_CODES

@@ -41,6 +41,9 @@ export const HOST_TOOLS = {
   mmd: {debianPackage: 'mtools', purpose: 'create directories in the ESP image without mounting it', versionArgs: ['-V']},
   mcopy: {debianPackage: 'mtools', purpose: 'copy files into the ESP image without mounting it', versionArgs: ['-V']},
   mdir: {debianPackage: 'mtools', purpose: 'test oracle: lists the ESP image', versionArgs: ['-V']},
+  'qemu-system-x86_64': {debianPackage: 'qemu-system-x86', purpose: 'boot images (keel boot, boot tests) and probe whether KVM really works', versionArgs: ['--version']},
+  'qemu-img': {debianPackage: 'qemu-utils', purpose: 'the throwaway qcow2 overlay each boot runs on', versionArgs: ['--version']},
+  cpio: {debianPackage: 'cpio', purpose: 'test oracle: lists and extracts the initrd archives keel writes', versionArgs: ['--version']},
 } as const satisfies Record<string, {debianPackage: string; purpose: string; versionArgs: readonly string[]}>
 
 export type ToolName = keyof typeof HOST_TOOLS

@@ -1,0 +1,82 @@
+import {join} from 'node:path'
+import {KeelError} from '../core/errors.js'
+
+/**
+ * The QEMU command for booting a keel image (pure). The image is never written: every run boots a qcow2
+ * overlay backed by it, and a private copy of the OVMF variable store.
+ */
+
+export type Accel = 'kvm' | 'tcg'
+
+export const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd'
+export const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd'
+/** Where Ignition's qemu provider looks for its config (fw_cfg key). */
+export const IGNITION_FW_CFG = 'opt/com.coreos/config'
+
+export interface QemuOptions {
+  /** The runtime directory of this run (overlay, vars copy, logs live here). */
+  runDir: string
+  accel: Accel
+  memoryMiB: number
+  cpus: number
+  /** Host port forwarded to the guest's port 22 on 127.0.0.1; omitted: no forward. */
+  sshPort?: number
+  /** Path of the Ignition config handed over through fw_cfg. */
+  ignition?: string
+  /** Serial console: to a file, or stdio for an interactive session. */
+  serial: {file: string} | 'stdio'
+  ovmfCode?: string
+}
+
+export interface QemuPlan {
+  argv: string[]
+  /** Files the run needs to exist before QEMU starts. */
+  files: {overlay: string; vars: string}
+}
+
+export function accelArgs(accel: Accel): string[] {
+  // -cpu host fails on paravirtual KVM (boot.md); on real KVM host passthrough is what is wanted.
+  return accel === 'kvm' ? ['-accel', 'kvm', '-cpu', 'host'] : ['-accel', 'tcg,thread=multi', '-cpu', 'max']
+}
+
+function fwCfgPath(path: string): string {
+  // fw_cfg's option parser splits on commas; QEMU's escape for a comma in a value is doubling it.
+  return path.replace(/,/g, ',,')
+}
+
+export function planQemu(opts: QemuOptions): QemuPlan {
+  if (!Number.isInteger(opts.memoryMiB) || opts.memoryMiB < 256) throw new KeelError(`--memory must be at least 256 MiB, not ${opts.memoryMiB}`, 'usage')
+  if (opts.sshPort !== undefined && (!Number.isInteger(opts.sshPort) || opts.sshPort < 1 || opts.sshPort > 65535)) {
+    throw new KeelError(`--ssh-port must be a TCP port number, not ${opts.sshPort}`, 'usage')
+  }
+  const overlay = join(opts.runDir, 'overlay.qcow2')
+  const vars = join(opts.runDir, 'OVMF_VARS.fd')
+  const netdev = ['user', 'id=net0', ...(opts.sshPort !== undefined ? [`hostfwd=tcp:127.0.0.1:${opts.sshPort}-:22`] : [])].join(',')
+  const argv = [
+    '-machine', 'q35',
+    ...accelArgs(opts.accel),
+    '-smp', String(opts.cpus),
+    '-m', String(opts.memoryMiB),
+    '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${fwCfgPath(opts.ovmfCode ?? OVMF_CODE)}`,
+    '-drive', `if=pflash,format=raw,unit=1,file=${fwCfgPath(vars)}`,
+    '-drive', `if=virtio,format=qcow2,file=${fwCfgPath(overlay)}`,
+    '-netdev', netdev,
+    '-device', 'virtio-net-pci,netdev=net0',
+    '-nographic',
+    '-monitor', 'none',
+    '-serial', opts.serial === 'stdio' ? 'stdio' : `file:${opts.serial.file}`,
+    '-no-reboot',
+  ]
+  if (opts.ignition) argv.push('-fw_cfg', `name=${IGNITION_FW_CFG},file=${fwCfgPath(opts.ignition)}`)
+  return {argv, files: {overlay, vars}}
+}
+
+/** qemu-img arguments for the per-run overlay backed by the image (raw or qcow2). */
+export function overlayArgs(image: string, format: 'raw' | 'qcow2', overlay: string): string[] {
+  return ['create', '-q', '-f', 'qcow2', '-b', image, '-F', format, overlay]
+}
+
+/** The image format from its first bytes: qcow2 files begin with 'QFI\xfb'. */
+export function imageFormat(head: Uint8Array): 'raw' | 'qcow2' {
+  return head.length >= 4 && head[0] === 0x51 && head[1] === 0x46 && head[2] === 0x49 && head[3] === 0xfb ? 'qcow2' : 'raw'
+}

@@ -1,0 +1,244 @@
+import {accessSync, constants, copyFileSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join, resolve as resolvePath} from 'node:path'
+import {KeelError, ToolFailedError} from '../core/errors.js'
+import {type Reporter, silentReporter} from '../core/progress.js'
+import {run, spawnFilter} from '../exec/run.js'
+import {consoleTail, failureIn, LineSplitter, lineMatches} from './console.js'
+import {type Accel, imageFormat, OVMF_CODE, OVMF_VARS, overlayArgs, planQemu} from './qemu.js'
+
+/**
+ * Booting an image under QEMU and watching its serial console: the thin I/O around planQemu. Every run gets
+ * its own directory (overlay, firmware variables, console log) that is removed afterwards unless the caller
+ * asked to keep the console log somewhere.
+ */
+
+export type KvmMode = 'auto' | 'on' | 'off'
+
+export interface KvmProbe {
+  usable: boolean
+  /** Why: the device is missing, QEMU failed (its message), or the firmware came up. */
+  reason: string
+  seconds: number
+}
+
+/** OVMF's boot manager prints this on the serial port within seconds of starting, before any disk is read. */
+const FIRMWARE_ALIVE = /BdsDxe|UEFI Interactive Shell|Shell>/
+
+/**
+ * Whether KVM really runs OVMF here. /dev/kvm existing proves nothing (a paravirtual KVM accepts the
+ * device open and then fails on the first MSR or emulation exit, see boot.md), so this boots the firmware
+ * alone under KVM and waits for its first serial output.
+ */
+export async function probeKvm(opts: {timeoutS?: number; reporter?: Reporter} = {}): Promise<KvmProbe> {
+  // Real KVM shows the firmware in about a second; a paravirtual one stops at once with an internal error
+  // and QEMU then waits paused, so the timeout is what ends a failing probe.
+  const timeoutS = opts.timeoutS ?? 10
+  const started = performance.now()
+  const elapsed = (): number => Math.round((performance.now() - started) / 100) / 10
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK)
+  } catch {
+    return {usable: false, reason: '/dev/kvm is missing or not accessible', seconds: elapsed()}
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'keel-kvm-probe-'))
+  try {
+    const vars = join(dir, 'vars.fd')
+    copyFileSync(OVMF_VARS, vars)
+    const log = join(dir, 'serial.log')
+    const argv = [
+      '-machine', 'q35', '-accel', 'kvm', '-cpu', 'host', '-smp', '1', '-m', '256',
+      '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_CODE}`,
+      '-drive', `if=pflash,format=raw,unit=1,file=${vars}`,
+      '-nographic', '-monitor', 'none', '-serial', `file:${log}`, '-net', 'none', '-no-reboot',
+    ]
+    const outcome = await watchQemu(argv, log, {marker: FIRMWARE_ALIVE, timeoutS, failFast: false})
+    if (outcome.kind === 'marker') return {usable: true, reason: 'OVMF started under KVM', seconds: elapsed()}
+    if (outcome.kind === 'exited') return {usable: false, reason: `QEMU with KVM exited: ${outcome.message}`, seconds: elapsed()}
+    return {usable: false, reason: `OVMF printed nothing under KVM within ${timeoutS} s (a paravirtual KVM stops with an internal error)`, seconds: elapsed()}
+  } finally {
+    rmSync(dir, {recursive: true, force: true})
+  }
+}
+
+let probed: Promise<KvmProbe> | undefined
+
+/** Pick the accelerator for a run: 'on' insists on KVM (and fails if the probe does), 'off' is TCG. Probed once per process. */
+export async function chooseAccel(mode: KvmMode, reporter: Reporter = silentReporter): Promise<{accel: Accel; probe?: KvmProbe}> {
+  if (mode === 'off') return {accel: 'tcg'}
+  probed ??= probeKvm({reporter})
+  const probe = await probed
+  reporter.info(`KVM probe: ${probe.usable ? 'usable' : 'not usable'} (${probe.reason}, ${probe.seconds} s)`)
+  if (probe.usable) return {accel: 'kvm', probe}
+  if (mode === 'on') throw new KeelError(`KVM was required but does not work here: ${probe.reason}`, 'bootFailed', 'use --kvm auto or --kvm off to boot under TCG')
+  return {accel: 'tcg', probe}
+}
+
+type WatchOutcome =
+  | {kind: 'marker'; seconds: number; line: string}
+  | {kind: 'failure'; seconds: number; line: string}
+  | {kind: 'timeout'; seconds: number}
+  | {kind: 'exited'; seconds: number; message: string}
+
+interface WatchOptions {
+  marker?: string | RegExp
+  timeoutS: number
+  /** Stop at the first console line that means the boot failed (emergency mode, panic). */
+  failFast: boolean
+  /** Every console line as it arrives. */
+  onLine?: (line: string) => void
+}
+
+/** Start QEMU, follow its serial log file, stop at the marker, a failure line, the timeout or QEMU's exit. */
+async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promise<WatchOutcome & {lines: string[]}> {
+  const started = performance.now()
+  const seconds = (): number => Math.round((performance.now() - started) / 100) / 10
+  const qemu = spawnFilter('qemu-system-x86_64', argv)
+  qemu.stdin.end()
+  qemu.stdout.resume()
+  let exited: string | undefined
+  qemu.done.then(
+    () => (exited = 'exited with 0'),
+    (err: unknown) => (exited = err instanceof ToolFailedError ? err.stderrTail || err.message : String(err)),
+  )
+  const lines: string[] = []
+  const splitter = new LineSplitter()
+  let offset = 0
+  const buf = Buffer.alloc(1 << 16)
+  const readNew = (): string => {
+    let fd: number
+    try {
+      fd = openSync(log, 'r')
+    } catch {
+      return ''
+    }
+    try {
+      let text = ''
+      for (;;) {
+        const n = readSync(fd, buf, 0, buf.length, offset)
+        if (n <= 0) break
+        offset += n
+        text += buf.toString('latin1', 0, n)
+      }
+      return text
+    } finally {
+      closeSync(fd)
+    }
+  }
+  try {
+    for (;;) {
+      for (const line of splitter.push(readNew())) {
+        lines.push(line)
+        opts.onLine?.(line)
+        if (opts.marker && lineMatches(line, opts.marker)) return {kind: 'marker', seconds: seconds(), line, lines}
+        if (opts.failFast && failureIn(line)) return {kind: 'failure', seconds: seconds(), line, lines}
+      }
+      if (exited !== undefined) {
+        const tail = splitter.pending()
+        if (tail) lines.push(tail)
+        return {kind: 'exited', seconds: seconds(), message: exited, lines}
+      }
+      if (seconds() >= opts.timeoutS) return {kind: 'timeout', seconds: seconds(), lines}
+      await new Promise((r) => setTimeout(r, 200))
+    }
+  } finally {
+    qemu.kill()
+    await qemu.done.catch(() => undefined)
+  }
+}
+
+export interface BootOptions {
+  image: string
+  ignition?: string
+  kvm: KvmMode
+  memoryMiB?: number
+  cpus?: number
+  sshPort?: number
+  /** Keep the console log here (else it lives in the run directory and is removed). */
+  consoleLog?: string
+  timeoutS: number
+  /** Stop once a console line equals this string (or matches this RegExp); without it, run to the timeout or QEMU's exit. */
+  marker?: string | RegExp
+  /** Each console line as it arrives (keel boot shows the console with it). */
+  onLine?: (line: string) => void
+  reporter?: Reporter
+}
+
+export interface BootResult {
+  accel: Accel
+  kvmProbe?: KvmProbe
+  /** Seconds from QEMU's start to the marker line (undefined when no marker was given). */
+  secondsToMarker?: number
+  /** How the run ended. */
+  ended: 'marker' | 'timeout' | 'exited'
+  seconds: number
+  consoleLog?: string
+  /** The console as lines (escapes removed). */
+  lines: string[]
+  argv: string[]
+}
+
+/**
+ * Boot the image on a fresh overlay and wait for the marker. Fails with the console's last lines when the
+ * boot reaches emergency mode or a kernel panic, or (with a marker) when the timeout passes first.
+ */
+export async function bootAndWait(opts: BootOptions): Promise<BootResult> {
+  const reporter = opts.reporter ?? silentReporter
+  const image = resolvePath(opts.image)
+  let head: Buffer
+  try {
+    if (!statSync(image).isFile()) throw new Error('not a file')
+    head = Buffer.alloc(4)
+    const fd = openSync(image, 'r')
+    readSync(fd, head, 0, 4, 0)
+    closeSync(fd)
+  } catch {
+    throw new KeelError(`cannot read image ${opts.image}`, 'input')
+  }
+  if (opts.ignition) {
+    try {
+      statSync(opts.ignition)
+    } catch {
+      throw new KeelError(`cannot read Ignition config ${opts.ignition}`, 'input')
+    }
+  }
+  const {accel, probe} = await chooseAccel(opts.kvm, reporter)
+  const runDir = mkdtempSync(join(tmpdir(), 'keel-boot-'))
+  try {
+    const consoleLog = opts.consoleLog ? resolvePath(opts.consoleLog) : join(runDir, 'console.log')
+    rmSync(consoleLog, {force: true})
+    const plan = planQemu({
+      runDir,
+      accel,
+      memoryMiB: opts.memoryMiB ?? 2048,
+      cpus: opts.cpus ?? 2,
+      sshPort: opts.sshPort,
+      ignition: opts.ignition ? resolvePath(opts.ignition) : undefined,
+      serial: {file: consoleLog},
+    })
+    copyFileSync(OVMF_VARS, plan.files.vars)
+    await run('qemu-img', overlayArgs(image, imageFormat(head), plan.files.overlay))
+    reporter.info(`booting ${opts.image} under ${accel.toUpperCase()}`)
+    const outcome = await watchQemu(plan.argv, consoleLog, {marker: opts.marker, timeoutS: opts.timeoutS, failFast: true, onLine: opts.onLine})
+    const keptLog = opts.consoleLog ? consoleLog : undefined
+    if (outcome.kind === 'failure') {
+      throw new KeelError(`the boot failed after ${outcome.seconds} s (${accel}): ${outcome.line.trim()}\n${consoleTail(outcome.lines)}`, 'bootFailed')
+    }
+    if (opts.marker && outcome.kind !== 'marker') {
+      const why = outcome.kind === 'timeout' ? `no '${String(opts.marker)}' on the console within ${opts.timeoutS} s` : `QEMU ${outcome.message} before '${String(opts.marker)}'`
+      throw new KeelError(`${why} (${accel})\n${consoleTail(outcome.lines)}`, 'bootFailed', keptLog ? `full console: ${keptLog}` : 'keep the console with --console-log FILE')
+    }
+    return {
+      accel,
+      kvmProbe: probe,
+      secondsToMarker: outcome.kind === 'marker' ? outcome.seconds : undefined,
+      ended: outcome.kind === 'marker' ? 'marker' : outcome.kind === 'timeout' ? 'timeout' : 'exited',
+      seconds: outcome.seconds,
+      consoleLog: keptLog,
+      lines: outcome.lines,
+      argv: plan.argv,
+    }
+  } finally {
+    rmSync(runDir, {recursive: true, force: true})
+  }
+}

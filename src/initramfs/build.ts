@@ -1,0 +1,152 @@
+import {closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync} from 'node:fs'
+import {mkdir} from 'node:fs/promises'
+import {dirname, join, resolve as resolvePath} from 'node:path'
+import {KeelError} from '../core/errors.js'
+import {sha256File} from '../core/hashing.js'
+import {type Reporter, silentReporter} from '../core/progress.js'
+import {run} from '../exec/run.js'
+import type {PackageCache} from '../packages/cache.js'
+import type {Lockfile} from '../packages/lock.js'
+import type {Recipe} from '../recipe/types.js'
+import {buildRootfs, quietSteps, type StepRunner} from '../rootfs/build.js'
+import {depmodFixup} from '../rootfs/fixups/depmod.js'
+import type {RootTree} from '../rootfs/tree.js'
+import {writeCpioToFd} from './cpio.js'
+import {DEFAULT_INITRD_MODULES, type InitrdOp, planInitrd, selectModules} from './plan.js'
+
+export interface InitrdBuildOptions {
+  /** The initrd's own recipe (recipes/initrd.yaml) and its lock. */
+  recipe: Recipe
+  lock: Lockfile
+  cache: PackageCache
+  offline?: boolean
+  /** The image's kernel module tree on the host (…/usr/lib/modules/<kver>) and its version. */
+  kernel: {modulesDir: string; version: string}
+  /** Module names to include and load (default DEFAULT_INITRD_MODULES). */
+  modules?: readonly string[]
+  /** Output: a zstd-compressed newc cpio. */
+  out: string
+  sourceDateEpoch: number
+  /** zstd level (default 9: the initrd is unpacked on every boot, decompression speed barely depends on it). */
+  zstdLevel?: number
+}
+
+export interface InitrdBuildResult {
+  path: string
+  sha256: string
+  size: number
+  uncompressedSize: number
+  entries: number
+  packages: number
+  modules: {files: string[]; load: string[]; builtin: string[]}
+  timings: Record<string, number>
+}
+
+/** Apply the planned operations to the tree (the thin I/O half of planInitrd). */
+export function applyInitrdOps(tree: RootTree, ops: readonly InitrdOp[]): void {
+  const owner = 'keel:initrd'
+  for (const o of ops) {
+    switch (o.op) {
+      case 'write':
+        tree.writeFile(o.path, o.content, {mode: o.mode, owner})
+        break
+      case 'symlink':
+        tree.remove(o.path)
+        tree.symlink(o.path, o.target, {owner})
+        break
+      case 'copy': {
+        if (tree.get(o.from)?.type !== 'file') throw new KeelError(`the initrd recipe did not provide /${o.from}`, 'input', 'recipes/initrd.yaml must install the ignition package')
+        tree.writeFile(o.path, readFileSync(tree.hostPath(o.from)), {mode: o.mode, owner})
+        break
+      }
+      case 'remove':
+        tree.remove(o.path)
+        break
+    }
+  }
+}
+
+function readOptional(path: string): string {
+  try {
+    return readFileSync(path, 'utf8')
+  } catch {
+    return ''
+  }
+}
+
+/**
+ * recipe → rootfs (the rootfs stage itself: fetch, unpack, fix-ups) → initrd additions and the image kernel's
+ * modules → deterministic cpio → zstd. Staged beside the output; the output appears only when complete.
+ */
+export async function buildInitrd(opts: InitrdBuildOptions, step: StepRunner = quietSteps): Promise<InitrdBuildResult> {
+  const out = resolvePath(opts.out)
+  await mkdir(dirname(out), {recursive: true})
+  const staging = mkdtempSync(join(dirname(out), '.keel-initrd-'))
+  const timings: Record<string, number> = {}
+  const timed = async <T>(name: string, title: string, fn: (r: Reporter) => Promise<T>): Promise<T> => {
+    const started = performance.now()
+    try {
+      return await step(title, fn)
+    } finally {
+      timings[name] = Math.round(performance.now() - started)
+    }
+  }
+  try {
+    const cpioPath = join(staging, 'initrd.cpio')
+    let modules: InitrdBuildResult['modules'] | undefined
+    let written: {entries: number; size: number} | undefined
+    const rootfs = await buildRootfs(
+      {
+        recipe: opts.recipe,
+        lock: opts.lock,
+        cache: opts.cache,
+        offline: opts.offline,
+        sourceDateEpoch: opts.sourceDateEpoch,
+        onTree: async (tree) => {
+          modules = await timed('modules', `Adding kernel ${opts.kernel.version} modules and Ignition`, () => completeInitrdTree(tree, opts))
+          written = await timed('cpio', 'Writing the initrd archive', async () => {
+            const fd = openSync(cpioPath, 'w')
+            try {
+              return writeCpioToFd(tree, fd, opts.sourceDateEpoch)
+            } finally {
+              closeSync(fd)
+            }
+          })
+        },
+      },
+      step,
+    )
+    Object.assign(timings, rootfs.timings)
+    const compressed = join(staging, 'initrd.img')
+    await timed('compress', 'Compressing the initrd (zstd)', () =>
+      run('zstd', ['-q', '-T1', `-${opts.zstdLevel ?? 9}`, '--no-progress', cpioPath, '-o', compressed]),
+    )
+    const {sha256, size} = await sha256File(compressed)
+    renameSync(compressed, out)
+    return {path: out, sha256, size, uncompressedSize: written!.size, entries: written!.entries, packages: rootfs.packages, modules: modules!, timings}
+  } finally {
+    rmSync(staging, {recursive: true, force: true})
+  }
+}
+
+/** Copy the kernel's modules in, apply the initrd plan, rebuild modules.dep. */
+async function completeInitrdTree(tree: RootTree, opts: InitrdBuildOptions): Promise<InitrdBuildResult['modules']> {
+  const src = opts.kernel.modulesDir
+  const selection = selectModules(opts.modules ?? DEFAULT_INITRD_MODULES, readOptional(join(src, 'modules.dep')), readOptional(join(src, 'modules.builtin')))
+  const dest = `usr/lib/modules/${opts.kernel.version}`
+  for (const file of selection.files) {
+    tree.mkdirp(join(dest, dirname(file)), {owner: 'keel:initrd'})
+    copyFileSync(join(src, file), tree.hostPath(join(dest, file)))
+    tree.record({path: join(dest, file), type: 'file', mode: 0o644, uid: 0, gid: 0, owner: 'keel:initrd'})
+  }
+  for (const meta of ['modules.builtin', 'modules.builtin.modinfo']) {
+    const text = readOptional(join(src, meta))
+    if (text) tree.writeFile(join(dest, meta), text, {owner: 'keel:initrd'})
+  }
+  // depmod -b needs modules.order to recognise a kernel tree; listing what is present keeps it honest.
+  tree.writeFile(join(dest, 'modules.order'), selection.files.map((f) => `${f}\n`).join(''), {owner: 'keel:initrd'})
+  const {image} = opts.recipe
+  applyInitrdOps(tree, planInitrd({osRelease: {id: image.id, name: image.name, version: image.version}, loadModules: selection.load}))
+  await depmodFixup.run({tree, recipe: opts.recipe, packages: [], sourceDateEpoch: opts.sourceDateEpoch, reporter: silentReporter})
+  return selection
+}

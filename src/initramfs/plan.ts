@@ -1,0 +1,143 @@
+import {KeelError} from '../core/errors.js'
+
+/**
+ * What turns a plain rootfs (composed from recipes/initrd.yaml) into a systemd initrd, as data (pure).
+ * Nothing here runs a tool: the builder applies these operations to the RootTree.
+ */
+
+/** Where Debian's ignition package puts its dracut module; keel installs the same files without dracut. */
+export const IGNITION_DRACUT_DIR = 'usr/lib/dracut/modules.d/30ignition'
+export const SYSTEM_UNIT_DIR = 'usr/lib/systemd/system'
+
+/**
+ * Modules the initrd loads early (modules-load.d), by module name: fw_cfg carries the Ignition config under
+ * QEMU, virtio for the disk, dm-verity and erofs for /usr, vfat for the ESP (Ignition may mount it). Names
+ * not built as modules in the kernel are skipped (they are built in).
+ */
+export const DEFAULT_INITRD_MODULES = [
+  'qemu_fw_cfg',
+  'virtio_pci',
+  'virtio_blk',
+  'virtio_scsi',
+  'virtio_net',
+  'dm_mod',
+  'dm_verity',
+  'erofs',
+  'squashfs',
+  'ext4',
+  'vfat',
+  'nls_cp437',
+  'nls_iso8859_1',
+  'crc32c_intel',
+] as const
+
+export type InitrdOp =
+  | {op: 'write'; path: string; content: string; mode: number}
+  | {op: 'symlink'; path: string; target: string}
+  /** Copy a file already in the tree to a new path (the dracut module's files to where systemd looks). */
+  | {op: 'copy'; from: string; path: string; mode: number}
+  | {op: 'remove'; path: string}
+
+/** Ignition's units and where the dracut module links them (module-setup.sh's install_ignition_unit). */
+const IGNITION_UNITS: ReadonlyArray<{unit: string; wantedBy: string}> = [
+  {unit: 'ignition-fetch.service', wantedBy: 'ignition-complete.target'},
+  {unit: 'ignition-fetch-offline.service', wantedBy: 'ignition-complete.target'},
+  {unit: 'ignition-kargs.service', wantedBy: 'ignition-complete.target'},
+  {unit: 'ignition-disks.service', wantedBy: 'ignition-complete.target'},
+  {unit: 'ignition-mount.service', wantedBy: 'ignition-complete.target'},
+  {unit: 'ignition-files.service', wantedBy: 'ignition-complete.target'},
+  {unit: 'ignition-remount-sysroot.service', wantedBy: 'ignition-diskful.target'},
+]
+const IGNITION_TARGETS = ['complete', 'subsequent', 'diskful', 'diskful-subsequent'].map((x) => `ignition-${x}.target`)
+
+export interface InitrdPlanInput {
+  /** os-release fields of the initrd (systemd enters initrd mode when /etc/initrd-release exists). */
+  osRelease: {id: string; name: string; version: string}
+  /** Kernel module names to load at start (after resolving which exist as modules). */
+  loadModules: readonly string[]
+}
+
+export function initrdRelease(r: InitrdPlanInput['osRelease']): string {
+  const q = (v: string): string => `"${v.replace(/["\\$`]/g, (c) => `\\${c}`)}"`
+  return [`NAME=${q(r.name)}`, `ID=${r.id}`, `VERSION_ID=${q(r.version)}`, `PRETTY_NAME=${q(`${r.name} ${r.version} (initrd)`)}`, ''].join('\n')
+}
+
+/** The operations, in order. */
+export function planInitrd(input: InitrdPlanInput): InitrdOp[] {
+  const ops: InitrdOp[] = [
+    // The kernel execs /init from the initramfs.
+    {op: 'symlink', path: 'init', target: 'usr/lib/systemd/systemd'},
+    {op: 'remove', path: 'etc/initrd-release'},
+    {op: 'write', path: 'etc/initrd-release', content: initrdRelease(input.osRelease), mode: 0o644},
+    // The rootfs's fstab is the image's; the initrd's mounts come from the command line.
+    {op: 'write', path: 'etc/fstab', content: '', mode: 0o644},
+    // Debian builds Ignition with SELinux relabelling; with no policy, setfiles has nothing to do (boot.md).
+    {op: 'write', path: 'usr/sbin/setfiles', content: '#!/bin/bash\n# keel: no SELinux policy in this image; Ignition\'s relabel is a no-op.\nexit 0\n', mode: 0o755},
+    {op: 'write', path: 'etc/modules-load.d/keel-initrd.conf', content: `${input.loadModules.join('\n')}\n`, mode: 0o644},
+    {op: 'copy', from: `${IGNITION_DRACUT_DIR}/ignition`, path: 'usr/bin/ignition', mode: 0o755},
+    {op: 'copy', from: `${IGNITION_DRACUT_DIR}/ignition-generator`, path: 'usr/lib/systemd/system-generators/ignition-generator', mode: 0o755},
+    {op: 'copy', from: `${IGNITION_DRACUT_DIR}/ignition-kargs-helper.sh`, path: 'usr/sbin/ignition-kargs-helper', mode: 0o755},
+    {op: 'copy', from: `${IGNITION_DRACUT_DIR}/99-xx-ignition-systemd-cryptsetup.rules`, path: 'usr/lib/udev/rules.d/99-xx-ignition-systemd-cryptsetup.rules', mode: 0o644},
+  ]
+  for (const t of IGNITION_TARGETS) ops.push({op: 'copy', from: `${IGNITION_DRACUT_DIR}/${t}`, path: `${SYSTEM_UNIT_DIR}/${t}`, mode: 0o644})
+  for (const {unit, wantedBy} of IGNITION_UNITS) {
+    ops.push({op: 'copy', from: `${IGNITION_DRACUT_DIR}/${unit}`, path: `${SYSTEM_UNIT_DIR}/${unit}`, mode: 0o644})
+    ops.push({op: 'symlink', path: `${SYSTEM_UNIT_DIR}/${wantedBy}.requires/${unit}`, target: `../${unit}`})
+  }
+  // The module's files are installed; the dracut copy would only double the initrd's largest binary.
+  ops.push({op: 'remove', path: 'usr/lib/dracut'})
+  return ops
+}
+
+/** modules.dep: 'kernel/a.ko: kernel/b.ko kernel/c.ko' → path → its dependencies. */
+export function parseModulesDep(text: string): Map<string, string[]> {
+  const deps = new Map<string, string[]>()
+  for (const line of text.split('\n')) {
+    const i = line.indexOf(':')
+    if (i < 0) continue
+    deps.set(line.slice(0, i).trim(), line.slice(i + 1).trim().split(/\s+/).filter(Boolean))
+  }
+  return deps
+}
+
+/** Module name of a module path: 'kernel/drivers/md/dm-verity.ko.xz' → 'dm_verity' (as modprobe normalises). */
+export function moduleName(path: string): string {
+  const base = path.slice(path.lastIndexOf('/') + 1)
+  return base.replace(/\.ko(\.(xz|zst|gz))?$/, '').replace(/-/g, '_')
+}
+
+export interface ModuleSelection {
+  /** Module files to copy (relative to /usr/lib/modules/<kver>), dependencies included, sorted. */
+  files: string[]
+  /** Requested names that are modules (so go to modules-load.d), in request order. */
+  load: string[]
+  /** Requested names that are built into the kernel. */
+  builtin: string[]
+}
+
+/**
+ * The module files the initrd needs: each requested module and everything modules.dep says it needs. A name
+ * that is neither a module nor in modules.builtin is an error — a typo would otherwise boot without it.
+ */
+export function selectModules(requested: readonly string[], modulesDep: string, modulesBuiltin: string): ModuleSelection {
+  const deps = parseModulesDep(modulesDep)
+  const byName = new Map<string, string>()
+  for (const path of deps.keys()) byName.set(moduleName(path), path)
+  const builtinNames = new Set(modulesBuiltin.split('\n').filter(Boolean).map(moduleName))
+  const files = new Set<string>()
+  const load: string[] = []
+  const builtin: string[] = []
+  const unknown: string[] = []
+  for (const raw of requested) {
+    const name = raw.replace(/-/g, '_')
+    const path = byName.get(name)
+    if (path) {
+      load.push(name)
+      files.add(path)
+      for (const d of deps.get(path) ?? []) files.add(d)
+    } else if (builtinNames.has(name)) builtin.push(name)
+    else unknown.push(raw)
+  }
+  if (unknown.length) throw new KeelError(`kernel modules not found in the image's kernel: ${unknown.join(', ')}`, 'input')
+  return {files: [...files].sort(), load, builtin}
+}
