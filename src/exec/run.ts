@@ -9,8 +9,11 @@ import {requireTool, TOOL_PATH, type ToolName} from './tools.js'
  */
 export interface RunOptions {
   cwd?: string
-  /** Added to the minimal environment (PATH, LC_ALL, SOURCE_DATE_EPOCH when set). */
-  env?: Record<string, string>
+  /**
+   * Added to the minimal environment (PATH, LC_ALL, SOURCE_DATE_EPOCH when set); a variable given as
+   * undefined is removed (some tools change behaviour when one is merely present).
+   */
+  env?: Record<string, string | undefined>
   input?: string | Uint8Array
   /** Exit codes that are not failures (default: only 0). */
   okExitCodes?: number[]
@@ -31,11 +34,15 @@ export function setCommandLogger(logger: CommandLogger | undefined): void {
   logCommand = logger
 }
 
-export function minimalEnv(extra: Record<string, string> = {}): Record<string, string> {
+export function minimalEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {PATH: TOOL_PATH.join(':'), LC_ALL: 'C.UTF-8', TZ: 'UTC'}
   if (process.env.SOURCE_DATE_EPOCH) env.SOURCE_DATE_EPOCH = process.env.SOURCE_DATE_EPOCH
   if (process.env.HOME) env.HOME = process.env.HOME
-  return {...env, ...extra}
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key]
+    else env[key] = value
+  }
+  return env
 }
 
 const STDERR_TAIL_LINES = 20

@@ -28,14 +28,19 @@ export interface ErofsPlanOptions {
   extendedInodes?: boolean
 }
 
-/** mkfs.erofs argv (pure). Owners become root here; `stampErofs` then writes the manifest's. */
+/**
+ * mkfs.erofs argv (pure). Owners become root here; `stampErofs` then writes the manifest's.
+ * SOURCE_DATE_EPOCH is removed from the environment: when it is present at all (even empty), mkfs.erofs 1.5
+ * only clamps newer times to it and keeps older source mtimes, nanoseconds included, which also turns
+ * every inode into a 64-byte one; -T alone gives every inode exactly the epoch.
+ */
 export function planErofs(o: ErofsPlanOptions): ToolInvocation {
   const args: string[] = []
   if (o.compression.algorithm !== 'none') args.push(`-z${formatCompression(o.compression)}`)
   args.push(`-T${o.epoch}`, `-U${o.uuid}`, '--all-root', '-x-1')
   if (o.extendedInodes) args.push('-Eforce-inode-extended')
   args.push(o.output, o.source)
-  return {tool: 'mkfs.erofs', args, env: {SOURCE_DATE_EPOCH: String(o.epoch)}}
+  return {tool: 'mkfs.erofs', args, env: {SOURCE_DATE_EPOCH: undefined}}
 }
 
 export interface ErofsStampPlan {

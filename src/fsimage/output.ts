@@ -70,5 +70,6 @@ export function versionLine(output: string): string | undefined {
 export interface ToolInvocation {
   tool: ToolName
   args: string[]
-  env: Record<string, string>
+  /** Added to the runner's minimal environment; undefined removes a variable. */
+  env: Record<string, string | undefined>
 }

@@ -55,7 +55,7 @@ export const FILESYSTEMS = {
     defaultCompression: 'zstd',
     ownership: 'mksquashfs -pf: one "path m mode uid gid" pseudo definition per entry',
     readOnly: true,
-    reproducibility: ['SOURCE_DATE_EPOCH=<epoch> (file and filesystem times)', '-reproducible', '-no-xattrs', 'entries sorted by mksquashfs'],
+    reproducibility: ['-all-time <epoch>', '-mkfs-time <epoch>', 'SOURCE_DATE_EPOCH unset (4.5 only clamps to it)', '-reproducible', '-no-xattrs', 'entries sorted by mksquashfs'],
     makeTools: ['mksquashfs'],
     checkTools: ['unsquashfs'],
   },

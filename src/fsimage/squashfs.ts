@@ -18,15 +18,17 @@ export interface SquashfsPlanOptions {
 }
 
 /**
- * mksquashfs argv (pure): owners and modes come from the pseudo file, no xattrs. Times come from
- * SOURCE_DATE_EPOCH in the environment (every file and the filesystem): mksquashfs refuses -all-time and
- * -mkfs-time when that variable is set, and keel's runner passes the caller's through.
+ * mksquashfs argv (pure): owners and modes come from the pseudo file, no xattrs, every time the epoch.
+ * SOURCE_DATE_EPOCH is removed from the environment: squashfs-tools 4.5 only clamps newer times to it (older
+ * source mtimes stay), and refuses -all-time/-mkfs-time while it is set.
  */
 export function planSquashfs(o: SquashfsPlanOptions): ToolInvocation {
   const args = [o.source, o.output, '-noappend', '-comp', o.compression.algorithm]
   if (o.compression.level !== undefined) args.push('-Xcompression-level', String(o.compression.level))
   args.push(
     '-reproducible',
+    '-all-time', String(o.epoch),
+    '-mkfs-time', String(o.epoch),
     '-no-xattrs',
     '-root-mode', o.root.mode.toString(8),
     '-root-uid', String(o.root.uid),
@@ -34,7 +36,7 @@ export function planSquashfs(o: SquashfsPlanOptions): ToolInvocation {
     '-pf', o.pseudoFile,
     '-quiet', '-no-progress',
   )
-  return {tool: 'mksquashfs', args, env: {SOURCE_DATE_EPOCH: String(o.epoch)}}
+  return {tool: 'mksquashfs', args, env: {SOURCE_DATE_EPOCH: undefined}}
 }
 
 /**

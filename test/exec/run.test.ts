@@ -37,6 +37,19 @@ describe('process runner', () => {
     expect(env).not.toHaveProperty('NODE_OPTIONS')
   })
 
+  it('removes a variable given as undefined (mkfs.erofs changes behaviour when SOURCE_DATE_EPOCH is merely set)', () => {
+    const saved = process.env.SOURCE_DATE_EPOCH
+    process.env.SOURCE_DATE_EPOCH = '1700000000'
+    try {
+      expect(minimalEnv()).toHaveProperty('SOURCE_DATE_EPOCH', '1700000000')
+      expect(minimalEnv({SOURCE_DATE_EPOCH: undefined})).not.toHaveProperty('SOURCE_DATE_EPOCH')
+      expect(minimalEnv({SOURCE_DATE_EPOCH: '5'})).toHaveProperty('SOURCE_DATE_EPOCH', '5')
+    } finally {
+      if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH
+      else process.env.SOURCE_DATE_EPOCH = saved
+    }
+  })
+
   it('names the Debian package of a missing tool', () => {
     // Every entry names a package; a missing one would be reported as an apt-get line.
     for (const [tool, info] of Object.entries(HOST_TOOLS)) expect(info.debianPackage, tool).toMatch(/^[a-z0-9.+-]+$/)

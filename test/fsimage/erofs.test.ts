@@ -10,7 +10,7 @@ describe('planErofs', () => {
     expect(planErofs({...base, compression: {algorithm: 'lz4'}})).toEqual({
       tool: 'mkfs.erofs',
       args: ['-zlz4', '-T1700000000', `-U${base.uuid}`, '--all-root', '-x-1', '/o/usr.erofs', '/s/usr'],
-      env: {SOURCE_DATE_EPOCH: '1700000000'},
+      env: {SOURCE_DATE_EPOCH: undefined},
     })
   })
 

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -20,6 +20,8 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'keel-fsimage-root-'))
   tree = syntheticTree(join(work, 'tree'))
   reversed = syntheticTree(mkdtempSync('/dev/shm/keel-fsimage-rev-'), {reverse: true})
+  // Staging times must not matter either: age the reversed tree's files well before the epoch.
+  for (const e of reversed.sorted()) if (e.type === 'file' || e.type === 'dir') utimesSync(reversed.hostPath(e.path), 1_000_000_000.5, 1_000_000_000.5)
 })
 afterAll(() => {
   rmSync(work, {recursive: true, force: true})

@@ -30,13 +30,12 @@ describe('squashfs pseudo definitions', () => {
 })
 
 describe('planSquashfs', () => {
-  it('takes times from SOURCE_DATE_EPOCH and owners from the pseudo file and the root flags', () => {
+  it('pins every time with -all-time/-mkfs-time (SOURCE_DATE_EPOCH unset: it only clamps) and takes owners from the pseudo file', () => {
     const inv = planSquashfs({source: '/s', output: '/o.sqfs', pseudoFile: '/p', compression: {algorithm: 'zstd', level: 19}, epoch: 42, root: {mode: 0o755, uid: 0, gid: 0}})
     expect(inv).toEqual({
       tool: 'mksquashfs',
-      args: ['/s', '/o.sqfs', '-noappend', '-comp', 'zstd', '-Xcompression-level', '19', '-reproducible', '-no-xattrs', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0', '-pf', '/p', '-quiet', '-no-progress'],
-      env: {SOURCE_DATE_EPOCH: '42'},
+      args: ['/s', '/o.sqfs', '-noappend', '-comp', 'zstd', '-Xcompression-level', '19', '-reproducible', '-all-time', '42', '-mkfs-time', '42', '-no-xattrs', '-root-mode', '755', '-root-uid', '0', '-root-gid', '0', '-pf', '/p', '-quiet', '-no-progress'],
+      env: {SOURCE_DATE_EPOCH: undefined},
     })
-    expect(inv.args).not.toContain('-all-time')
   })
 })

@@ -1,4 +1,4 @@
-import {closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, writeFileSync} from 'node:fs'
+import {closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createHash} from 'node:crypto'
@@ -34,6 +34,7 @@ async function fsckErofs(image: string): Promise<string> {
   return r.stderr
 }
 
+const SPECIAL = new Set(['char', 'block', 'fifo'])
 const sha256 = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex')
 
 /** dump.erofs's view of one path: uid, gid, permission bits (it prints mode & 0777) and the inode number. */
@@ -101,6 +102,24 @@ describe('erofs /usr image', () => {
     expect(c.sha256).not.toBe(a.sha256)
   })
 
+  it('ignores staging mtimes and a SOURCE_DATE_EPOCH in the environment: 32-byte inodes, all at the epoch', async () => {
+    const ref = await makeUsrImage(tree, {output: join(work, 'env-ref.erofs'), seed, epoch: SYNTHETIC_EPOCH})
+    const aged = syntheticTree(join(work, 'aged-tree'))
+    for (const e of aged.sorted()) if (e.type !== 'symlink' && !SPECIAL.has(e.type)) utimesSync(aged.hostPath(e.path), 1_000_000_000.25, 1_000_000_000.25)
+    const saved = process.env.SOURCE_DATE_EPOCH
+    process.env.SOURCE_DATE_EPOCH = String(SYNTHETIC_EPOCH + 1)
+    try {
+      const r = await makeUsrImage(aged, {output: join(work, 'env-aged.erofs'), seed, epoch: SYNTHETIC_EPOCH})
+      expect(r.sha256).toBe(ref.sha256)
+    } finally {
+      if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH
+      else process.env.SOURCE_DATE_EPOCH = saved
+    }
+    const bash = (await run('dump.erofs', ['--path=/bin/bash', ref.path])).stdout
+    expect(bash).toMatch(/Inode size: 32 /)
+    expect(bash).toContain('Timestamp: 2023-11-14 22:13:20.000000000')
+  })
+
   it('keeps a valid superblock checksum after stamping (fsck.erofs checks it: a flipped byte fails)', async () => {
     const out = join(work, 'csum.erofs')
     await makeUsrImage(tree, {output: out, seed, epoch: SYNTHETIC_EPOCH})
@@ -141,6 +160,21 @@ describe('squashfs /usr image', () => {
       expect(unsquash.stdout).toContain(`Compression ${compression.split(',')[0]}`)
     })
   }
+
+  it('ignores staging mtimes and the caller\'s SOURCE_DATE_EPOCH', async () => {
+    const ref = await makeUsrImage(tree, {output: join(work, 'sq-env-ref.sqfs'), seed, epoch: SYNTHETIC_EPOCH, filesystem: 'squashfs'})
+    const aged = syntheticTree(join(work, 'sq-aged-tree'))
+    for (const e of aged.sorted()) if (e.type !== 'symlink' && !SPECIAL.has(e.type)) utimesSync(aged.hostPath(e.path), 1_000_000_000.25, 1_000_000_000.25)
+    const saved = process.env.SOURCE_DATE_EPOCH
+    process.env.SOURCE_DATE_EPOCH = String(SYNTHETIC_EPOCH + 1)
+    try {
+      const r = await makeUsrImage(aged, {output: join(work, 'sq-env-aged.sqfs'), seed, epoch: SYNTHETIC_EPOCH, filesystem: 'squashfs'})
+      expect(r.sha256).toBe(ref.sha256)
+    } finally {
+      if (saved === undefined) delete process.env.SOURCE_DATE_EPOCH
+      else process.env.SOURCE_DATE_EPOCH = saved
+    }
+  })
 
   it('gives the same bytes for the same tree, whatever order its files were created in', async () => {
     const a = await makeUsrImage(tree, {output: join(work, 'sq-a.sqfs'), seed, epoch: SYNTHETIC_EPOCH, filesystem: 'squashfs'})

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -17,6 +17,8 @@ beforeAll(() => {
   work = mkdtempSync(join(tmpdir(), 'keel-fsimage-vfat-'))
   efiBinary = join(work, 'systemd-bootx64.efi')
   writeFileSync(efiBinary, Buffer.alloc(70_000, 0x4d))
+  // Older than the epoch: the image must still show the epoch, not the host file's time.
+  utimesSync(efiBinary, 1_000_000_000, 1_000_000_000)
 })
 afterAll(() => rmSync(work, {recursive: true, force: true}))
 
