@@ -1,4 +1,5 @@
 import {closeSync, openSync, readSync, writeSync} from 'node:fs'
+import {resolve} from 'node:path'
 import {KeelError} from '../core/errors.js'
 import {type Reporter, silentReporter} from '../core/progress.js'
 import {run} from '../exec/run.js'
@@ -14,7 +15,7 @@ import {
 } from './erofs-layout.js'
 import {type ImageResult, type ToolInvocation, versionLine, writeImageAtomically} from './output.js'
 import {type Compression, formatCompression} from './registry.js'
-import {type ImageManifest, largestId, SPECIAL_TYPES} from './subtree.js'
+import {assertSamePaths, type ImageManifest, largestId, SPECIAL_TYPES} from './subtree.js'
 
 export interface ErofsPlanOptions {
   /** Directory whose contents become the image root. */
@@ -55,15 +56,7 @@ export interface ErofsStampPlan {
  * manifest disagree, which is a bug worth stopping for.
  */
 export function planErofsStamp(inodes: ReadonlyMap<string, ErofsInode>, manifest: ImageManifest): ErofsStampPlan {
-  const missing = [...manifest.keys()].filter((p) => !inodes.has(p))
-  const extra = [...inodes.keys()].filter((p) => !manifest.has(p))
-  if (missing.length || extra.length) {
-    const show = (list: string[]) => list.slice(0, 5).map((p) => `/${p}`).join(', ') + (list.length > 5 ? ', …' : '')
-    throw new KeelError(
-      `the erofs image and the manifest disagree${missing.length ? `; not in the image: ${show(missing)}` : ''}${extra.length ? `; not in the manifest: ${show(extra)}` : ''}`,
-      'internal',
-    )
-  }
+  assertSamePaths('the erofs image', inodes.keys(), manifest)
   const writes: ByteWrite[] = []
   const done = new Map<number, string>()
   let patchedInodes = 0
@@ -139,7 +132,7 @@ export async function makeErofs(o: MakeErofsOptions): Promise<ImageResult & {pat
     return stampErofs(tmp, o.manifest)
   })
   return {
-    path: o.output,
+    path: resolve(o.output),
     filesystem: 'erofs',
     compression: formatCompression(o.compression),
     uuid: o.uuid,

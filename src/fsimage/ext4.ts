@@ -138,7 +138,7 @@ export async function makeExt4(o: MakeExt4Options): Promise<ImageResult & {entri
       }
     })
     return {
-      path: o.output,
+      path: resolve(o.output),
       filesystem: 'ext4',
       label: o.label,
       uuid: o.uuid,

@@ -1,9 +1,9 @@
 /** The fsimage stage: filesystem images from a RootTree, deterministic and rootless. See README.md. */
 export {makeErofs, planErofs, planErofsStamp, stampErofs} from './erofs.js'
 export {debugfsCommands, makeExt4, MKE2FS_CONF, planMke2fs} from './ext4.js'
-export {derivedFsUuid, derivedVolumeId, type ImageResult, type ToolInvocation} from './output.js'
+export {derivedFsUuid, derivedVolumeId, type ImageFile, type ImageResult, type ToolInvocation} from './output.js'
 export {FILESYSTEM_NAMES, FILESYSTEMS, type Compression, type FilesystemName, formatCompression, parseCompression} from './registry.js'
-export {type ImageFile, makeOemImage, makeRootImage, onRootFilesystem, ROOT_MOUNTPOINTS} from './root.js'
+export {makeOemImage, makeRootImage, onRootFilesystem, ROOT_MOUNTPOINTS} from './root.js'
 export {makeSquashfs, planSquashfs, squashfsPseudoDefinitions} from './squashfs.js'
 export {imageManifest, type ImageManifest} from './subtree.js'
 export {makeUsrImage, USR_IMAGE_MAKERS, type UsrFilesystemName} from './usr.js'

@@ -57,3 +57,17 @@ export function materializeImage(stagingRoot: string, manifest: ImageManifest, o
   for (const path of made.sort((a, b) => compareBytes(b, a))) lutimesSync(join(outDir, path), epoch, epoch)
   return {special}
 }
+
+/** Every path under `dir` (relative, '' for `dir` itself), not following symlinks. */
+export function listDirectory(dir: string): string[] {
+  const out = ['']
+  const walk = (rel: string): void => {
+    for (const d of readdirSync(rel === '' ? dir : join(dir, rel), {withFileTypes: true})) {
+      const path = rel === '' ? d.name : `${rel}/${d.name}`
+      out.push(path)
+      if (d.isDirectory()) walk(path)
+    }
+  }
+  walk('')
+  return out
+}

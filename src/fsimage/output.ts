@@ -1,7 +1,8 @@
 import {closeSync, fsyncSync, openSync, renameSync, rmSync} from 'node:fs'
-import {mkdir} from 'node:fs/promises'
+import {mkdir, readFile} from 'node:fs/promises'
 import {dirname, resolve} from 'node:path'
 import {fsyncDir, tempPathFor} from '../core/atomic.js'
+import {KeelError} from '../core/errors.js'
 import {sha256File} from '../core/hashing.js'
 import {uuidV5} from '../disk/guids.js'
 import type {ToolName} from '../exec/tools.js'
@@ -72,4 +73,19 @@ export interface ToolInvocation {
   args: string[]
   /** Added to the runner's minimal environment; undefined removes a variable. */
   env: Record<string, string | undefined>
+}
+
+/** A file for a small image (OEM, ESP): bytes or a host file, with the mode/owner it gets where owners exist. */
+export interface ImageFile {
+  content?: string | Uint8Array
+  hostPath?: string
+  mode?: number
+  uid?: number
+  gid?: number
+}
+
+export async function fileBytes(path: string, f: ImageFile): Promise<string | Uint8Array> {
+  if ((f.content === undefined) === (f.hostPath === undefined)) throw new KeelError(`/${path}: give either content or a host file`, 'internal')
+  if (f.content !== undefined) return f.content
+  return readFile(f.hostPath!)
 }

@@ -1,11 +1,10 @@
 import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
-import {readFile} from 'node:fs/promises'
 import {dirname, join, resolve} from 'node:path'
 import {KeelError} from '../core/errors.js'
 import type {Reporter} from '../core/progress.js'
 import {RootTree, type WriteOptions} from '../rootfs/tree.js'
 import {makeExt4} from './ext4.js'
-import {derivedFsUuid, type ImageResult} from './output.js'
+import {derivedFsUuid, fileBytes, type ImageFile, type ImageResult} from './output.js'
 import {imageManifest} from './subtree.js'
 
 /**
@@ -61,15 +60,6 @@ export async function makeRootImage(tree: RootTree, o: RootImageOptions): Promis
   })
 }
 
-/** A file for a small image (OEM, ESP): bytes or a host file, with the mode/owner it gets where owners exist. */
-export interface ImageFile {
-  content?: string | Uint8Array
-  hostPath?: string
-  mode?: number
-  uid?: number
-  gid?: number
-}
-
 export interface OemImageOptions {
   output: string
   sizeBytes: number
@@ -107,10 +97,4 @@ export async function makeOemImage(o: OemImageOptions): Promise<ImageResult & {e
   } finally {
     rmSync(work, {recursive: true, force: true})
   }
-}
-
-export async function fileBytes(path: string, f: ImageFile): Promise<string | Uint8Array> {
-  if ((f.content === undefined) === (f.hostPath === undefined)) throw new KeelError(`/${path}: give either content or a host file`, 'internal')
-  if (f.content !== undefined) return f.content
-  return readFile(f.hostPath!)
 }

@@ -1,11 +1,13 @@
 import {rmSync, writeFileSync} from 'node:fs'
+import {resolve} from 'node:path'
 import {KeelError} from '../core/errors.js'
 import {type Reporter, silentReporter} from '../core/progress.js'
 import {run, toolVersion} from '../exec/run.js'
 import {HOST_TOOLS} from '../exec/tools.js'
 import {type ImageResult, type ToolInvocation, writeImageAtomically} from './output.js'
 import {type Compression, formatCompression} from './registry.js'
-import {type ImageManifest, SPECIAL_TYPES, sortedPaths} from './subtree.js'
+import {listDirectory} from './materialize.js'
+import {assertSamePaths, type ImageManifest, SPECIAL_TYPES, sortedPaths} from './subtree.js'
 
 export interface SquashfsPlanOptions {
   source: string
@@ -74,6 +76,8 @@ export async function makeSquashfs(o: MakeSquashfsOptions): Promise<ImageResult>
   const reporter = o.reporter ?? silentReporter
   const root = o.manifest.get('')
   if (!root) throw new KeelError('the image manifest has no root entry', 'internal')
+  // The pseudo file can only fix owners of paths it names: anything else on disk would keep the build user's.
+  assertSamePaths(`the staging directory ${o.source}`, listDirectory(o.source), o.manifest)
   let version = 'unknown'
   const written = await writeImageAtomically(o.output, async (tmp) => {
     const pseudoFile = `${tmp}.pseudo`
@@ -88,7 +92,7 @@ export async function makeSquashfs(o: MakeSquashfsOptions): Promise<ImageResult>
     }
   })
   return {
-    path: o.output,
+    path: resolve(o.output),
     filesystem: 'squashfs',
     compression: formatCompression(o.compression),
     size: written.size,

@@ -69,3 +69,20 @@ export function largestId(manifest: ImageManifest): number {
   for (const m of manifest.values()) max = Math.max(max, m.uid, m.gid)
   return max
 }
+
+/**
+ * Stop when what a tool will read (`found`: paths on disk or in an image) is not exactly the manifest: the
+ * staging directory and the manifest disagreeing is a bug, and an unlisted file would keep the build user's
+ * owner. `ignore` lists manifest paths that cannot be on disk (e.g. device nodes).
+ */
+export function assertSamePaths(what: string, found: Iterable<string>, manifest: ImageManifest, ignore: ReadonlySet<string> = new Set()): void {
+  const seen = new Set(found)
+  const missing = [...manifest.keys()].filter((p) => !seen.has(p) && !ignore.has(p))
+  const extra = [...seen].filter((p) => !manifest.has(p))
+  if (!missing.length && !extra.length) return
+  const show = (list: string[]) => list.slice(0, 5).map((p) => `/${p}`).join(', ') + (list.length > 5 ? ', …' : '')
+  throw new KeelError(
+    `${what} and the manifest disagree${missing.length ? `; not in ${what}: ${show(missing)}` : ''}${extra.length ? `; not in the manifest: ${show(extra)}` : ''}`,
+    'internal',
+  )
+}

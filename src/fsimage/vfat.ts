@@ -5,8 +5,7 @@ import {type Reporter, silentReporter} from '../core/progress.js'
 import {run, toolVersion} from '../exec/run.js'
 import {HOST_TOOLS} from '../exec/tools.js'
 import {compareBytes, normalizeImagePath} from '../rootfs/tree.js'
-import {derivedVolumeId, type ImageResult, type ToolInvocation, versionLine, writeImageAtomically} from './output.js'
-import {fileBytes, type ImageFile} from './root.js'
+import {derivedVolumeId, fileBytes, type ImageFile, type ImageResult, type ToolInvocation, versionLine, writeImageAtomically} from './output.js'
 
 export interface VfatPlanOptions {
   output: string
@@ -97,7 +96,7 @@ export async function makeVfat(o: MakeVfatOptions): Promise<ImageResult & {files
     })
     const id = o.volumeId.toUpperCase()
     return {
-      path: o.output,
+      path: resolve(o.output),
       filesystem: 'vfat',
       label: o.label,
       uuid: `${id.slice(0, 4)}-${id.slice(4)}`,

@@ -47,7 +47,7 @@ describe('planErofsStamp', () => {
 
   it('stops when the image and the manifest disagree about which paths exist', () => {
     const inodes = new Map([['', inode(1, 0o040755)], ['bin', inode(2, 0o040755)], ['bin/sudo', inode(3, 0o100755)], ['stray', inode(4, 0o100644)]])
-    expect(() => planErofsStamp(inodes, manifest)).toThrow(/not in the image: \/bin\/sudoedit; not in the manifest: \/stray/)
+    expect(() => planErofsStamp(inodes, manifest)).toThrow(/the erofs image and the manifest disagree; not in the erofs image: \/bin\/sudoedit; not in the manifest: \/stray/)
   })
 
   it('refuses two names of one inode with different metadata', () => {

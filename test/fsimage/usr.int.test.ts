@@ -1,4 +1,4 @@
-import {closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdtempSync, openSync, readFileSync, readSync, rmSync, utimesSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {createHash} from 'node:crypto'
@@ -118,6 +118,15 @@ describe('erofs /usr image', () => {
     const bash = (await run('dump.erofs', ['--path=/bin/bash', ref.path])).stdout
     expect(bash).toMatch(/Inode size: 32 /)
     expect(bash).toContain('Timestamp: 2023-11-14 22:13:20.000000000')
+  })
+
+  it('refuses a staging directory holding a file the manifest does not list (it would keep the build user as owner)', async () => {
+    const stray = syntheticTree(join(work, 'stray-tree'))
+    writeFileSync(stray.hostPath('usr/bin/stray'), 'not in the manifest\n')
+    for (const filesystem of ['erofs', 'squashfs'] as const) {
+      await expect(makeUsrImage(stray, {output: join(work, `stray.${filesystem}`), seed, epoch: SYNTHETIC_EPOCH, filesystem})).rejects.toThrow(/not in the manifest: \/bin\/stray/)
+      expect(existsSync(join(work, `stray.${filesystem}`))).toBe(false)
+    }
   })
 
   it('keeps a valid superblock checksum after stamping (fsck.erofs checks it: a flipped byte fails)', async () => {
