@@ -1,5 +1,6 @@
 import {accessSync, constants, copyFileSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
+import {StringDecoder} from 'node:string_decoder'
 import {join, resolve as resolvePath} from 'node:path'
 import {KeelError, ToolFailedError} from '../core/errors.js'
 import {type Reporter, silentReporter} from '../core/progress.js'
@@ -103,6 +104,8 @@ async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promi
   )
   const lines: string[] = []
   const splitter = new LineSplitter()
+  // UTF-8 (systemd's '…'), decoded across read boundaries.
+  const decoder = new StringDecoder('utf8')
   let offset = 0
   const buf = Buffer.alloc(1 << 16)
   const readNew = (): string => {
@@ -118,7 +121,7 @@ async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promi
         const n = readSync(fd, buf, 0, buf.length, offset)
         if (n <= 0) break
         offset += n
-        text += buf.toString('latin1', 0, n)
+        text += decoder.write(buf.subarray(0, n))
       }
       return text
     } finally {

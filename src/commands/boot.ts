@@ -1,0 +1,98 @@
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {Args, Flags} from '@oclif/core'
+import {KeelCommand} from '../cli/base-command.js'
+import {DiagnosticsError, KeelError} from '../core/errors.js'
+import {bootAndWait, type BootResult, type KvmMode} from '../boot/run.js'
+import {translate} from '../ignition/index.js'
+
+interface BootCommandResult extends Omit<BootResult, 'lines' | 'argv'> {
+  ssh: string | null
+}
+
+export default class Boot extends KeelCommand<BootCommandResult> {
+  static override description = `Boot an image in QEMU (UEFI, OVMF) on a throwaway overlay, with an Ignition config
+
+The image is never written: each run boots a qcow2 overlay that is deleted afterwards. The Ignition config
+reaches the guest through fw_cfg (opt/com.coreos/config), as on Fedora CoreOS and Flatcar. KVM is used only when
+a short probe actually runs the firmware under it; otherwise (or with --kvm off) QEMU emulates (TCG), which is
+slower. The serial console is shown on stderr; SSH is forwarded to 127.0.0.1:PORT. Runs until the guest powers
+off, Ctrl-C, or --timeout.`
+
+  static override examples = [
+    '<%= config.bin %> boot out/keel.img --ignition config.ign',
+    '<%= config.bin %> boot out/keel.qcow2 --config cloud-config.yaml --ssh-port 2200',
+    '<%= config.bin %> boot out/keel.img --kvm off --timeout 300 --console-log boot.log --json',
+  ]
+
+  static override args = {
+    image: Args.string({required: true, description: 'disk image (raw or qcow2)'}),
+  }
+
+  static override flags = {
+    ignition: Flags.string({description: 'Ignition config (JSON) for the first boot', helpValue: 'FILE', exclusive: ['config']}),
+    config: Flags.string({description: 'cloud-config YAML, translated to Ignition first (see keel config translate)', helpValue: 'FILE', exclusive: ['ignition']}),
+    kvm: Flags.string({description: 'use KVM: auto (when a probe run works), on (fail without it), off (TCG)', options: ['auto', 'on', 'off'], default: 'auto'}),
+    memory: Flags.integer({description: 'guest memory in MiB', default: 2048, min: 256}),
+    cpus: Flags.integer({description: 'guest CPUs', default: 2, min: 1}),
+    'ssh-port': Flags.integer({description: 'host port forwarded to the guest\'s SSH port', default: 2222, min: 1, max: 65535}),
+    'console-log': Flags.string({description: 'also keep the serial console in this file', helpValue: 'FILE'}),
+    timeout: Flags.integer({description: 'stop the guest after this many seconds (default: run until it powers off)', min: 1}),
+    quiet: Flags.boolean({char: 'q', description: 'do not echo the serial console to stderr', default: false}),
+  }
+
+  protected async execute(): Promise<BootCommandResult> {
+    const {args, flags} = await this.parse(Boot)
+    const work = mkdtempSync(join(tmpdir(), 'keel-boot-config-'))
+    try {
+      let ignition = flags.ignition
+      if (flags.config) ignition = translateConfig(flags.config, join(work, 'config.ign'))
+      const sshPort = flags['ssh-port']
+      let hinted = false
+      const echo = !flags.quiet
+      const result = await bootAndWait({
+        image: args.image,
+        ignition,
+        kvm: flags.kvm as KvmMode,
+        memoryMiB: flags.memory,
+        cpus: flags.cpus,
+        sshPort,
+        consoleLog: flags['console-log'],
+        timeoutS: flags.timeout ?? Number.POSITIVE_INFINITY,
+        reporter: {status: () => {}, info: (text) => process.stderr.write(`keel: ${text}\n`)},
+        onLine: (line) => {
+          if (echo) process.stderr.write(`${line}\n`)
+          if (!hinted && /Started .*(ssh|sshd)\.service|Server listening on .* port 22/.test(line)) {
+            hinted = true
+            process.stderr.write(`keel: ssh is up: ssh -p ${sshPort} core@127.0.0.1\n`)
+          }
+        },
+      })
+      const {lines: _lines, argv: _argv, ...rest} = result
+      return {...rest, ssh: `ssh -p ${sshPort} core@127.0.0.1`}
+    } finally {
+      rmSync(work, {recursive: true, force: true})
+    }
+  }
+
+  protected renderText(r: BootCommandResult): string {
+    const how = r.ended === 'timeout' ? 'stopped at --timeout' : 'guest exited'
+    const probe = r.kvmProbe && !r.kvmProbe.usable ? ` (KVM not usable: ${r.kvmProbe.reason})` : ''
+    return [`accelerator: ${r.accel}${probe}`, `${how} after ${r.seconds} s`, ...(r.consoleLog ? [`console log: ${r.consoleLog}`] : [])].join('\n')
+  }
+}
+
+/** cloud-config → Ignition JSON in `out`, with translate's diagnostics as the error when it fails. */
+function translateConfig(file: string, out: string): string {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch {
+    throw new KeelError(`cannot read ${file}`, 'input')
+  }
+  const r = translate(text, file, {platform: 'qemu'})
+  if (!r.config) throw new DiagnosticsError(r.diagnostics)
+  writeFileSync(out, `${JSON.stringify(r.config)}\n`)
+  return out
+}
