@@ -21,9 +21,16 @@ export const ROOT_MOUNTPOINTS: ReadonlyArray<{path: string; mode: number}> = [
   {path: 'boot', mode: 0o755},
 ]
 
-/** Whether a tree path belongs on ROOT: everything but the contents of /usr (the usr directory itself stays as the mount point). */
+/**
+ * Directories whose contents stay off ROOT (the directories themselves remain, as mount points): /usr is its
+ * own image, and /boot's kernel and initrd go to the ESP per slot — a copy on ROOT, which updates never
+ * rewrite, would go stale after the first /usr update.
+ */
+export const OFF_ROOT_CONTENTS: readonly string[] = ['usr', 'boot']
+
+/** Whether a tree path belongs on ROOT. */
 export function onRootFilesystem(path: string): boolean {
-  return !path.startsWith('usr/')
+  return !OFF_ROOT_CONTENTS.some((dir) => path.startsWith(`${dir}/`))
 }
 
 export interface RootImageOptions {

@@ -70,5 +70,6 @@ describe('images of recipes/base.yaml', () => {
     expect(groups.get('shadow')).toBe(42)
     expect((await run('debugfs', ['-R', 'stat /bin', root.path])).stdout).toMatch(/Type: symlink[\s\S]*Fast link dest: "usr\/bin"/)
     expect((await run('debugfs', ['-R', 'ls -p /usr', root.path])).stdout.trim().split('\n')).toHaveLength(2)
+    expect((await run('debugfs', ['-R', 'ls -p /boot', root.path])).stdout.trim().split('\n')).toHaveLength(2)
   })
 })

@@ -71,6 +71,9 @@ describe('ROOT ext4 image', () => {
     expect(names).toEqual(expect.arrayContaining(['bin', 'lib', 'etc', 'home', 'var', 'usr', 'proc', 'sys', 'dev', 'run', 'tmp', 'boot', 'root', 'lost+found']))
     const usr = (await run('debugfs', ['-R', 'ls -p /usr', image])).stdout.split('\n').filter(Boolean).map((l) => l.split('/')[5])
     expect(usr.sort()).toEqual(['.', '..'])
+    // The kernel belongs to the ESP; /boot stays as an empty mount point.
+    const boot = (await run('debugfs', ['-R', 'ls -p /boot', image])).stdout.split('\n').filter(Boolean).map((l) => l.split('/')[5])
+    expect(boot.sort()).toEqual(['.', '..'])
     expect(await stat(image, '/proc')).toMatch(/Mode:\s+0555/)
     const passwd = (await run('debugfs', ['-R', 'cat /etc/passwd', image])).stdout
     expect(passwd).toBe('root:x:0:0:root:/root:/bin/bash\n')

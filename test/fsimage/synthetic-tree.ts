@@ -28,6 +28,7 @@ export function syntheticTree(dir: string, opts: {reverse?: boolean; bigIds?: bo
       tree.record({path: 'usr/bin/uncompress', type: 'hardlink', mode: 0o755, uid: 0, gid: 0, linkTarget: 'usr/bin/gunzip', owner: 't'})
     },
     () => tree.writeFile('etc/shadow', 'root:*:19000:0:99999:7:::\n', {owner: 't', mode: 0o640, gid: 42}),
+    () => tree.writeFile('boot/vmlinuz-6.1.0-test', 'kernel\n', {owner: 't'}),
     () => tree.writeFile('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n', {owner: 't'}),
     () => tree.writeFile('home/core/.bashrc', '# bashrc\n', {owner: 't', uid: 500, gid: 500}),
     () => tree.symlink('bin', 'usr/bin', {owner: 't'}),
