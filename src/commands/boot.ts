@@ -3,6 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {KeelCommand} from '../cli/base-command.js'
+import type {Diagnostic} from '../core/diagnostics.js'
 import {DiagnosticsError, KeelError} from '../core/errors.js'
 import {bootAndWait, type BootResult, type KvmMode} from '../boot/run.js'
 import {translate} from '../ignition/index.js'
@@ -47,7 +48,11 @@ off, Ctrl-C, or --timeout.`
     const work = mkdtempSync(join(tmpdir(), 'keel-boot-config-'))
     try {
       let ignition = flags.ignition
-      if (flags.config) ignition = translateConfig(flags.config, join(work, 'config.ign'))
+      if (flags.config) {
+        const translated = translateConfig(flags.config, join(work, 'config.ign'))
+        this.printDiagnostics(translated.diagnostics)
+        ignition = translated.path
+      }
       const sshPort = flags['ssh-port']
       let hinted = false
       const echo = !flags.quiet
@@ -84,7 +89,7 @@ off, Ctrl-C, or --timeout.`
 }
 
 /** cloud-config → Ignition JSON in `out`, with translate's diagnostics as the error when it fails. */
-function translateConfig(file: string, out: string): string {
+function translateConfig(file: string, out: string): {path: string; diagnostics: Diagnostic[]} {
   let text: string
   try {
     text = readFileSync(file, 'utf8')
@@ -94,5 +99,5 @@ function translateConfig(file: string, out: string): string {
   const r = translate(text, file, {platform: 'qemu'})
   if (!r.config) throw new DiagnosticsError(r.diagnostics)
   writeFileSync(out, `${JSON.stringify(r.config)}\n`)
-  return out
+  return {path: out, diagnostics: r.diagnostics}
 }
