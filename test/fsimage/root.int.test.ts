@@ -62,6 +62,10 @@ describe('ROOT ext4 image', () => {
     expect(await stat(image, '/var/log/journal')).toMatch(/Mode:\s+02755[\s\S]*Group:\s+999\s/)
     expect(await stat(image, '/tmp')).toMatch(/Mode:\s+01777/)
     expect(await stat(image, '/dev/null')).toMatch(/Type: character special\s+Mode:\s+0666[\s\S]*Device major\/minor number: 01:03/)
+    const original = await stat(image, '/var/lib/z-original')
+    const link = await stat(image, '/var/lib/a-link')
+    expect(original).toMatch(/Mode:\s+0640[\s\S]*Group:\s+4\s[\s\S]*Links: 2 /)
+    expect(/^Inode: (\d+)/.exec(link)![1]).toBe(/^Inode: (\d+)/.exec(original)![1])
     expect(await stat(image, '/bin')).toMatch(/Type: symlink[\s\S]*Fast link dest: "usr\/bin"/)
   })
 
@@ -110,5 +114,12 @@ describe('OEM ext4 image', () => {
     await e2fsckClean(out)
     expect((await run('debugfs', ['-R', 'cat /grub.cfg', out])).stdout).toBe('set oem_id=qemu\n')
     expect(await stat(out, '/bin/setup')).toMatch(/Mode:\s+0750[\s\S]*User:\s+0\s+Group:\s+10\s/)
+  })
+
+  it('carries owner ids beyond 16 bits', async () => {
+    const out = join(work, 'oem-big.img')
+    await makeOemImage({output: out, sizeBytes: 16 * MiB, seed, epoch: SYNTHETIC_EPOCH, files: {'big': {content: 'x', uid: 70_000, gid: 100_000}}})
+    await e2fsckClean(out)
+    expect(await stat(out, '/big')).toMatch(/User:\s+70000\s+Group:\s+100000\s/)
   })
 })

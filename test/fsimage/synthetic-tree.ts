@@ -28,6 +28,12 @@ export function syntheticTree(dir: string, opts: {reverse?: boolean; bigIds?: bo
       tree.record({path: 'usr/bin/uncompress', type: 'hardlink', mode: 0o755, uid: 0, gid: 0, linkTarget: 'usr/bin/gunzip', owner: 't'})
     },
     () => tree.writeFile('etc/shadow', 'root:*:19000:0:99999:7:::\n', {owner: 't', mode: 0o640, gid: 42}),
+    () => {
+      // A hard link on ROOT too, with the link sorting before its original.
+      tree.writeFile('var/lib/z-original', 'shared\n', {owner: 't', mode: 0o640, gid: 4})
+      linkSync(tree.hostPath('var/lib/z-original'), tree.hostPath('var/lib/a-link'))
+      tree.record({path: 'var/lib/a-link', type: 'hardlink', mode: 0o640, uid: 0, gid: 4, linkTarget: 'var/lib/z-original', owner: 't'})
+    },
     () => tree.writeFile('boot/vmlinuz-6.1.0-test', 'kernel\n', {owner: 't'}),
     () => tree.writeFile('etc/passwd', 'root:x:0:0:root:/root:/bin/bash\n', {owner: 't'}),
     () => tree.writeFile('home/core/.bashrc', '# bashrc\n', {owner: 't', uid: 500, gid: 500}),
