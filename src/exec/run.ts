@@ -61,6 +61,8 @@ export async function run(tool: ToolName, args: string[], opts: RunOptions = {})
     env: minimalEnv(opts.env),
     extendEnv: false,
     input: opts.input,
+    // No input means no stdin at all: a tool that would prompt (debconf frontends do) must not wait forever.
+    ...(opts.input === undefined ? {stdin: 'ignore' as const} : {}),
     reject: false,
     stripFinalNewline: false,
     timeout: opts.timeoutMs,
@@ -106,8 +108,12 @@ export function spawnFilter(tool: ToolName, args: string[], opts: Omit<RunOption
   return {stdin: child.stdin!, stdout: child.stdout!, done, kill: () => child.kill()}
 }
 
-/** First line a tool prints for its version, for the build manifest. */
+/**
+ * First line a tool prints for its version, for the build manifest. Tools with no version flag (empty
+ * versionArgs) are only reported present: running them could start a prompt or change something.
+ */
 export async function toolVersion(tool: ToolName, versionArgs: readonly string[]): Promise<string> {
-  const r = await run(tool, [...versionArgs], {okExitCodes: [1, 2]})
+  if (versionArgs.length === 0) return 'present (no version flag)'
+  const r = await run(tool, [...versionArgs], {okExitCodes: [1, 2], timeoutMs: 10_000})
   return (r.stdout || r.stderr).split('\n').find((l) => l.trim())?.trim() ?? 'unknown'
 }
