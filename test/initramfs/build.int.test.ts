@@ -1,0 +1,59 @@
+import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+import {afterAll, describe, expect, it} from 'vitest'
+import {run} from '../../src/exec/run.js'
+import {buildInitrd, type InitrdBuildResult} from '../../src/initramfs/build.js'
+import {PackageCache, defaultCacheDir} from '../../src/packages/cache.js'
+import {ensureLock} from '../../src/packages/lock-recipe.js'
+import {loadRecipe} from '../../src/recipe/load.js'
+
+// recipes/initrd.yaml through the rootfs stage into a zstd cpio, twice; GNU cpio lists the result. The
+// kernel's modules are left out here (an empty module tree): test/boot/boot.boot.test.ts boots a real one.
+const work = mkdtempSync(join(tmpdir(), 'keel-initrd-'))
+afterAll(() => rmSync(work, {recursive: true, force: true}))
+
+describe('buildInitrd', () => {
+  const builds: InitrdBuildResult[] = []
+  let listing = new Map<string, string[]>()
+
+  it('builds recipes/initrd.yaml into the same bytes twice', {timeout: 600_000}, async () => {
+    const cache = new PackageCache(defaultCacheDir())
+    const {recipe} = loadRecipe('recipes/initrd.yaml')
+    const {lock} = await ensureLock(recipe, {cache, lockPath: join(work, 'initrd.lock.json')})
+    const modulesDir = join(work, 'modules')
+    mkdirSync(modulesDir)
+    for (const out of ['a/initrd.img', 'b/initrd.img']) {
+      builds.push(await buildInitrd({recipe, lock, cache, kernel: {modulesDir, version: '6.1.0-test-amd64'}, modules: [], out: join(work, out), sourceDateEpoch: 1700000000}))
+    }
+    expect(builds[1]!.sha256).toBe(builds[0]!.sha256)
+    expect(builds[0]!.size).toBeLessThan(40 << 20)
+    const cpio = join(work, 'initrd.cpio')
+    await run('zstd', ['-q', '-d', builds[0]!.path, '-o', cpio])
+    const {stdout} = await run('cpio', ['-t', '-v', '--numeric-uid-gid', '--quiet', '-F', cpio])
+    listing = new Map(stdout.trim().split('\n').map((l) => l.split(/\s+/)).map((r) => [r[8]!, r]))
+    expect(listing.size).toBe(builds[0]!.entries)
+  })
+
+  it('is a systemd initrd: /init is systemd, /etc/initrd-release exists, verity and fstab generators are there', () => {
+    expect(listing.get('init')?.slice(8)).toEqual(['init', '->', 'usr/lib/systemd/systemd'])
+    expect(listing.get('etc/initrd-release')?.[0]).toBe('-rw-r--r--')
+    for (const p of ['usr/lib/systemd/systemd', 'usr/lib/systemd/systemd-veritysetup', 'usr/lib/systemd/system-generators/systemd-veritysetup-generator', 'usr/lib/systemd/system-generators/systemd-fstab-generator', 'usr/lib/systemd/systemd-udevd']) {
+      expect(listing.has(p), p).toBe(true)
+    }
+  })
+
+  it('carries Ignition wired as its dracut module would, and not the dracut copy', () => {
+    expect(listing.get('usr/bin/ignition')?.[0]).toBe('-rwxr-xr-x')
+    expect(listing.get('usr/lib/systemd/system-generators/ignition-generator')?.[0]).toBe('-rwxr-xr-x')
+    expect(listing.get('usr/lib/systemd/system/ignition-complete.target.requires/ignition-files.service')?.slice(8)).toEqual([
+      'usr/lib/systemd/system/ignition-complete.target.requires/ignition-files.service', '->', '../ignition-files.service',
+    ])
+    expect(listing.get('usr/sbin/setfiles')?.[0]).toBe('-rwxr-xr-x')
+    expect([...listing.keys()].some((p) => p.startsWith('usr/lib/dracut'))).toBe(false)
+  })
+
+  it('leaves out documentation and the package manager', () => {
+    expect([...listing.keys()].filter((p) => p.startsWith('usr/share/doc/') || p.startsWith('usr/share/man/') || p === 'usr/bin/dpkg')).toEqual([])
+  })
+})
