@@ -1,10 +1,12 @@
-import {closeSync, copyFileSync, mkdtempSync, openSync, readFileSync, readSync, rmSync} from 'node:fs'
+import {spawnSync} from 'node:child_process'
+import {closeSync, copyFileSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {cacheFrom} from '../../src/cli/flags.js'
 import {run} from '../../src/exec/run.js'
 import {makeRootImage} from '../../src/fsimage/root.js'
+import {imageManifest} from '../../src/fsimage/subtree.js'
 import {makeUsrImage} from '../../src/fsimage/usr.js'
 import type {ImageResult} from '../../src/fsimage/output.js'
 import {ensureLock} from '../../src/packages/lock-recipe.js'
@@ -18,6 +20,8 @@ let work: string
 let usr: ImageResult
 let root: ImageResult
 let groups: Map<string, number>
+/** /usr as the manifest describes it: path → 'type mode uid:gid [target]'. */
+let usrManifest: Map<string, string>
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'keel-fsimage-base-'))
@@ -31,6 +35,7 @@ beforeAll(async () => {
     cache,
     onTree: async (tree, epoch) => {
       groups = new Map(readFileSync(tree.hostPath('etc/group'), 'utf8').trim().split('\n').map((l) => l.split(':')).map((f) => [f[0]!, Number(f[2])]))
+      usrManifest = new Map([...imageManifest(tree, 'usr')].map(([p, m]) => [p, describe_(m.type, m.type === 'symlink' ? 0o777 : m.mode, m.uid, m.gid, m.linkTarget)]))
       usr = await makeUsrImage(tree, {output: join(work, 'usr.erofs'), seed: 'base', epoch})
       root = await makeRootImage(tree, {output: join(work, 'root.img'), sizeBytes: 256 * 2 ** 20, seed: 'base', epoch})
     },
@@ -38,6 +43,23 @@ beforeAll(async () => {
   console.log(`base: /usr erofs lz4 ${(usr.size / 2 ** 20).toFixed(1)} MiB in ${usr.durationMs} ms; ROOT 256 MiB in ${root.durationMs} ms`)
 }, 600_000)
 afterAll(() => rmSync(work, {recursive: true, force: true}))
+
+function describe_(type: string, mode: number, uid: number, gid: number, target?: string): string {
+  return `${type} ${mode.toString(8)} ${uid}:${gid}${target === undefined ? '' : ` -> ${target}`}`
+}
+
+function walkMounted(root: string): Map<string, string> {
+  const out = new Map<string, string>()
+  const visit = (rel: string): void => {
+    const abs = rel === '' ? root : join(root, rel)
+    const st = lstatSync(abs)
+    const type = st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : st.isFile() ? 'file' : 'other'
+    out.set(rel, describe_(type, st.mode & 0o7777, st.uid, st.gid, type === 'symlink' ? readlinkSync(abs) : undefined))
+    if (type === 'dir') for (const name of readdirSync(abs)) visit(rel === '' ? name : `${rel}/${name}`)
+  }
+  visit('')
+  return out
+}
 
 async function erofsInode(path: string): Promise<{uid: number; gid: number; mode: number}> {
   const r = await run('dump.erofs', [`--path=${path}`, usr.path])
@@ -60,6 +82,19 @@ describe('images of recipes/base.yaml', () => {
     expect(groups.get('_ssh')).toBeGreaterThan(0)
     expect(await erofsInode('/bin/ssh-agent')).toEqual({uid: 0, gid: groups.get('_ssh'), mode: 0o102755})
     expect(usr.size).toBeLessThan(300 * 2 ** 20)
+  })
+
+  it('/usr as the kernel mounts it (root with loop devices): every inode as the manifest says', async (ctx) => {
+    const at = join(work, 'mnt')
+    mkdirSync(at)
+    if (process.getuid?.() !== 0 || spawnSync('mount', ['-t', 'erofs', '-o', 'loop,ro', usr.path, at]).status !== 0) ctx.skip()
+    try {
+      const seen = walkMounted(at)
+      expect(seen.size).toBe(usrManifest.size)
+      expect(seen).toEqual(usrManifest)
+    } finally {
+      spawnSync('umount', [at])
+    }
   })
 
   it('ROOT (ext4): clean, /etc/shadow 0640 root:shadow, merged-/usr symlinks, /usr an empty mount point', async () => {
