@@ -124,8 +124,8 @@ export function walkErofs(read: ReadAt): {superblock: ErofsSuperblock; inodes: M
   const superblock = readSuperblock(read)
   const inodes = new Map<string, ErofsInode>()
   const queue: Array<[string, number]> = [['', superblock.rootNid]]
-  while (queue.length > 0) {
-    const [path, nid] = queue.shift()!
+  for (let next = 0; next < queue.length; next++) {
+    const [path, nid] = queue[next]!
     const inode = readInode(read, superblock, nid)
     inodes.set(path, inode)
     if ((inode.mode & S_IFMT) !== S_IFDIR) continue
