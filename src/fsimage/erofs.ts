@@ -14,7 +14,7 @@ import {
   walkErofs,
 } from './erofs-layout.js'
 import {type ImageResult, type ToolInvocation, versionLine, writeImageAtomically} from './output.js'
-import {type Compression, formatCompression} from './registry.js'
+import {type Compression, formatCompression} from './compression.js'
 import {assertSamePaths, type ImageManifest, largestId, SPECIAL_TYPES} from './subtree.js'
 
 export interface ErofsPlanOptions {

@@ -6,7 +6,7 @@ import {KeelError} from '../core/errors.js'
 import {sha256File} from '../core/hashing.js'
 import {uuidV5} from '../disk/guids.js'
 import type {ToolName} from '../exec/tools.js'
-import type {FilesystemName} from './registry.js'
+import type {FilesystemName} from './compression.js'
 
 /** keel's namespace for derived filesystem UUIDs and volume ids: uuidV5(NAMESPACE_URL, 'keel:fsimage'). */
 export const KEEL_FSIMAGE_NAMESPACE = 'db9f3b3f-b97a-502d-87c0-3ee77af3c9ef'

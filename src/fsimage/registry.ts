@@ -1,13 +1,17 @@
 import {KeelError} from '../core/errors.js'
 import type {ToolName} from '../exec/tools.js'
+import type {Compression, FilesystemName} from './compression.js'
+import {makeErofs, planErofs} from './erofs.js'
+import {makeExt4, planMke2fs} from './ext4.js'
+import type {ImageResult, ToolInvocation} from './output.js'
+import {makeSquashfs, planSquashfs} from './squashfs.js'
+import {makeVfat, planVfat} from './vfat.js'
 
 /**
  * The filesystems keel writes, as data: which compressions each offers, how ownership from the tree's
  * manifest reaches the image (the staging files all belong to the build user), and which knobs make the
  * bytes reproducible. Stages look things up here instead of switching on names.
  */
-export type FilesystemName = 'erofs' | 'squashfs' | 'ext4' | 'vfat'
-
 export interface CompressionSpec {
   /** Inclusive level range when the algorithm takes one. */
   levels?: readonly [number, number]
@@ -19,7 +23,9 @@ export interface FilesystemSpec {
   /** Compression algorithms by name; 'none' means stored uncompressed. */
   compressions: Readonly<Record<string, CompressionSpec>>
   defaultCompression: string
-  /** How a manifest's uid/gid/mode get into the image without root; undefined: the format has no owners. */
+  /** Whether the format stores owners and modes, i.e. can carry them from the tree's manifest. */
+  carriesOwnership: boolean
+  /** How a manifest's uid/gid/mode get into the image without root. */
   ownership?: string
   readOnly: boolean
   /** What pins every byte (documentation and the build manifest). */
@@ -27,6 +33,9 @@ export interface FilesystemSpec {
   /** Programs that make the image, and those that check it (tests, `keel doctor`). */
   makeTools: readonly ToolName[]
   checkTools: readonly ToolName[]
+  /** The pure planner of the main tool run (argv + environment), and the adapter that makes the image. */
+  plan: (options: never) => ToolInvocation
+  make: (options: never) => Promise<ImageResult>
 }
 
 export const FILESYSTEMS = {
@@ -38,11 +47,14 @@ export const FILESYSTEMS = {
       none: {},
     },
     defaultCompression: 'lz4',
+    carriesOwnership: true,
     ownership: 'mkfs.erofs --all-root, then each inode\'s uid/gid/mode rewritten from the manifest (and the superblock checksum)',
     readOnly: true,
     reproducibility: ['-T<epoch> (every inode time, build time)', '-U<derived uuid>', '--all-root before stamping', '-x-1 (no host xattrs)'],
     makeTools: ['mkfs.erofs'],
     checkTools: ['fsck.erofs', 'dump.erofs'],
+    plan: planErofs,
+    make: makeErofs,
   },
   squashfs: {
     description: 'read-only, compressed; selectable for /usr (smaller, slower to make)',
@@ -53,39 +65,43 @@ export const FILESYSTEMS = {
       lz4: {},
     },
     defaultCompression: 'zstd',
+    carriesOwnership: true,
     ownership: 'mksquashfs -pf: one "path m mode uid gid" pseudo definition per entry',
     readOnly: true,
     reproducibility: ['-all-time <epoch>', '-mkfs-time <epoch>', 'SOURCE_DATE_EPOCH unset (4.5 only clamps to it)', '-reproducible', '-no-xattrs', 'entries sorted by mksquashfs'],
     makeTools: ['mksquashfs'],
     checkTools: ['unsquashfs'],
+    plan: planSquashfs,
+    make: makeSquashfs,
   },
   ext4: {
     description: 'writable; ROOT and OEM, made from a directory (mke2fs -d), grown on first boot',
     compressions: {none: {}},
     defaultCompression: 'none',
+    carriesOwnership: true,
     ownership: 'mke2fs -d from a private copy, then debugfs set_inode_field uid/gid/mode/times per entry',
     readOnly: false,
     reproducibility: ['-U <derived uuid>', '-E hash_seed=<derived uuid>', 'E2FSPROGS_FAKE_TIME=<epoch>', 'debugfs sets every inode time to the epoch'],
     makeTools: ['mke2fs', 'debugfs'],
     checkTools: ['e2fsck', 'debugfs'],
+    plan: planMke2fs,
+    make: makeExt4,
   },
   vfat: {
     description: 'the EFI system partition; no owners, made with mkfs.vfat -C and filled with mtools (no mount)',
     compressions: {none: {}},
     defaultCompression: 'none',
+    carriesOwnership: false,
     readOnly: false,
     reproducibility: ['-i <derived volume id>', '--invariant', 'SOURCE_DATE_EPOCH for mtools time stamps', 'files copied in sorted order'],
     makeTools: ['mkfs.vfat', 'mmd', 'mcopy'],
     checkTools: ['fsck.vfat', 'mdir'],
+    plan: planVfat,
+    make: makeVfat,
   },
 } as const satisfies Record<FilesystemName, FilesystemSpec>
 
 export const FILESYSTEM_NAMES = Object.keys(FILESYSTEMS) as FilesystemName[]
-
-export interface Compression {
-  algorithm: string
-  level?: number
-}
 
 /**
  * Parse 'lz4hc', 'lz4hc,9' or 'zstd:19' for a filesystem, against its registry entry. Unknown algorithms and
@@ -107,6 +123,4 @@ export function parseCompression(fs: FilesystemName, text: string | undefined): 
   return {algorithm, level}
 }
 
-export function formatCompression(c: Compression): string {
-  return c.level === undefined ? c.algorithm : `${c.algorithm},${c.level}`
-}
+export {type Compression, type FilesystemName, formatCompression} from './compression.js'

@@ -5,7 +5,7 @@ import {type Reporter, silentReporter} from '../core/progress.js'
 import {run, toolVersion} from '../exec/run.js'
 import {HOST_TOOLS} from '../exec/tools.js'
 import {type ImageResult, type ToolInvocation, writeImageAtomically} from './output.js'
-import {type Compression, formatCompression} from './registry.js'
+import {type Compression, formatCompression} from './compression.js'
 import {listDirectory} from './materialize.js'
 import {assertSamePaths, type ImageManifest, SPECIAL_TYPES, sortedPaths} from './subtree.js'
 

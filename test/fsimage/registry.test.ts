@@ -1,6 +1,10 @@
 import {describe, expect, it} from 'vitest'
 import {HOST_TOOLS} from '../../src/exec/tools.js'
+import {makeErofs, planErofs} from '../../src/fsimage/erofs.js'
+import {planMke2fs} from '../../src/fsimage/ext4.js'
 import {FILESYSTEM_NAMES, FILESYSTEMS, formatCompression, parseCompression} from '../../src/fsimage/registry.js'
+import {planSquashfs} from '../../src/fsimage/squashfs.js'
+import {planVfat} from '../../src/fsimage/vfat.js'
 
 describe('FILESYSTEMS registry', () => {
   it('lists the four filesystems keel writes, each with known tools and a valid default compression', () => {
@@ -21,8 +25,25 @@ describe('FILESYSTEMS registry', () => {
     expect(Object.keys(FILESYSTEMS.vfat.compressions)).toEqual(['none'])
   })
 
-  it('says which filesystems carry owners from a manifest', () => {
-    expect(FILESYSTEM_NAMES.filter((n) => 'ownership' in FILESYSTEMS[n])).toEqual(['erofs', 'squashfs', 'ext4'])
+  it('says which filesystems carry owners from a manifest, and how', () => {
+    expect(FILESYSTEM_NAMES.filter((n) => FILESYSTEMS[n].carriesOwnership)).toEqual(['erofs', 'squashfs', 'ext4'])
+    for (const n of FILESYSTEM_NAMES) expect('ownership' in FILESYSTEMS[n], n).toBe(FILESYSTEMS[n].carriesOwnership)
+  })
+
+  it('holds each filesystem\'s planner and maker', () => {
+    expect(FILESYSTEMS.erofs.plan).toBe(planErofs)
+    expect(FILESYSTEMS.erofs.make).toBe(makeErofs)
+    expect(FILESYSTEMS.squashfs.plan).toBe(planSquashfs)
+    expect(FILESYSTEMS.ext4.plan).toBe(planMke2fs)
+    expect(FILESYSTEMS.vfat.plan).toBe(planVfat)
+    // Each planner's tool is one the entry lists as making the image.
+    const toolOf = {
+      erofs: FILESYSTEMS.erofs.plan({source: 's', output: 'o', compression: {algorithm: 'lz4'}, uuid: 'u', epoch: 0}).tool,
+      squashfs: FILESYSTEMS.squashfs.plan({source: 's', output: 'o', pseudoFile: 'p', compression: {algorithm: 'xz'}, epoch: 0, root: {mode: 0o755, uid: 0, gid: 0}}).tool,
+      ext4: FILESYSTEMS.ext4.plan({output: 'o', sizeBytes: 4096 * 256, label: 'L', uuid: 'u', hashSeed: 'h', epoch: 0, configFile: 'c'}).tool,
+      vfat: FILESYSTEMS.vfat.plan({output: 'o', sizeBytes: 2 ** 20, label: 'L', volumeId: '01234567'}).tool,
+    }
+    for (const n of FILESYSTEM_NAMES) expect(FILESYSTEMS[n].makeTools as readonly string[], n).toContain(toolOf[n])
   })
 })
 
