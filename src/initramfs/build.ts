@@ -146,7 +146,8 @@ async function completeInitrdTree(tree: RootTree, opts: InitrdBuildOptions): Pro
   // depmod -b needs modules.order to recognise a kernel tree; listing what is present keeps it honest.
   tree.writeFile(join(dest, 'modules.order'), selection.files.map((f) => `${f}\n`).join(''), {owner: 'keel:initrd'})
   const {image} = opts.recipe
-  applyInitrdOps(tree, planInitrd({osRelease: {id: image.id, name: image.name, version: image.version}, loadModules: selection.load}))
+  const generators = [...tree.entries.keys()].filter((p) => p.startsWith('usr/lib/systemd/system-generators/')).map((p) => p.slice(p.lastIndexOf('/') + 1))
+  applyInitrdOps(tree, planInitrd({osRelease: {id: image.id, name: image.name, version: image.version}, loadModules: selection.load, generators}))
   await depmodFixup.run({tree, recipe: opts.recipe, packages: [], sourceDateEpoch: opts.sourceDateEpoch, reporter: silentReporter})
   return selection
 }

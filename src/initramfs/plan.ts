@@ -31,6 +31,14 @@ export const DEFAULT_INITRD_MODULES = [
   'crc32c_intel',
 ] as const
 
+/**
+ * systemd generators the initrd keeps: /etc/fstab's and the command line's mounts (fstab), usrhash= (verity),
+ * systemd.debug-shell (debug), plus Ignition's own. Every other generator runs on each boot for nothing —
+ * under TCG each exec costs a few hundred milliseconds, and nine of them were a measurable part of the initrd.
+ */
+export const INITRD_GENERATORS = ['systemd-fstab-generator', 'systemd-veritysetup-generator', 'systemd-debug-generator'] as const
+const GENERATOR_DIR = 'usr/lib/systemd/system-generators'
+
 export type InitrdOp =
   | {op: 'write'; path: string; content: string; mode: number}
   | {op: 'symlink'; path: string; target: string}
@@ -51,6 +59,8 @@ const IGNITION_UNITS: ReadonlyArray<{unit: string; wantedBy: string}> = [
 const IGNITION_TARGETS = ['complete', 'subsequent', 'diskful', 'diskful-subsequent'].map((x) => `ignition-${x}.target`)
 
 export interface InitrdPlanInput {
+  /** Generators present in the tree (names in usr/lib/systemd/system-generators); all but INITRD_GENERATORS go. */
+  generators?: readonly string[]
   /** os-release fields of the initrd (systemd enters initrd mode when /etc/initrd-release exists). */
   osRelease: {id: string; name: string; version: string}
   /** Kernel module names to load at start (after resolving which exist as modules). */
@@ -84,6 +94,12 @@ export function planInitrd(input: InitrdPlanInput): InitrdOp[] {
     ops.push({op: 'copy', from: `${IGNITION_DRACUT_DIR}/${unit}`, path: `${SYSTEM_UNIT_DIR}/${unit}`, mode: 0o644})
     ops.push({op: 'symlink', path: `${SYSTEM_UNIT_DIR}/${wantedBy}.requires/${unit}`, target: `../${unit}`})
   }
+  for (const g of input.generators ?? []) {
+    if (!(INITRD_GENERATORS as readonly string[]).includes(g)) ops.push({op: 'remove', path: `${GENERATOR_DIR}/${g}`})
+  }
+  // The rootfs stage enabled the image's units here (networkd, getty, timers...); in initrd mode systemd
+  // starts initrd.target, and only systemd's initrd units and Ignition's belong in it.
+  ops.push({op: 'remove', path: 'etc/systemd/system'})
   // The module's files are installed; the dracut copy would only double the initrd's largest binary.
   ops.push({op: 'remove', path: 'usr/lib/dracut'})
   return ops

@@ -53,6 +53,12 @@ describe('buildInitrd', () => {
     expect([...listing.keys()].some((p) => p.startsWith('usr/lib/dracut'))).toBe(false)
   })
 
+  it('runs only the fstab, verity, debug and Ignition generators, and enables none of the image\'s units', () => {
+    const generators = [...listing.keys()].filter((p) => p.startsWith('usr/lib/systemd/system-generators/')).map((p) => p.split('/').pop()).sort()
+    expect(generators).toEqual(['ignition-generator', 'systemd-debug-generator', 'systemd-fstab-generator', 'systemd-veritysetup-generator'])
+    expect([...listing.keys()].filter((p) => p.startsWith('etc/systemd/system/') || p === 'etc/systemd/system')).toEqual([])
+  })
+
   it('leaves out documentation and the package manager', () => {
     expect([...listing.keys()].filter((p) => p.startsWith('usr/share/doc/') || p.startsWith('usr/share/man/') || p === 'usr/bin/dpkg')).toEqual([])
   })

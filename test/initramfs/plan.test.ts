@@ -76,6 +76,16 @@ describe('planInitrd', () => {
     expect(ops.at(-1)).toEqual({op: 'remove', path: 'usr/lib/dracut'})
   })
 
+  it('keeps only the generators the initrd needs, and none of the image\'s unit enablements', () => {
+    const withGenerators = planInitrd({
+      osRelease: {id: 'x', name: 'x', version: '1'},
+      loadModules: [],
+      generators: ['systemd-fstab-generator', 'systemd-getty-generator', 'systemd-veritysetup-generator', 'systemd-sysv-generator', 'systemd-debug-generator'],
+    })
+    const removed = withGenerators.filter((o) => o.op === 'remove').map((o) => o.path)
+    expect(removed).toEqual(['etc/initrd-release', 'usr/lib/systemd/system-generators/systemd-getty-generator', 'usr/lib/systemd/system-generators/systemd-sysv-generator', 'etc/systemd/system', 'usr/lib/dracut'])
+  })
+
   it('quotes os-release values', () => {
     expect(initrdRelease({id: 'x', name: 'a "b"', version: '1'})).toBe('NAME="a \\"b\\""\nID=x\nVERSION_ID="1"\nPRETTY_NAME="a \\"b\\" 1 (initrd)"\n')
   })
