@@ -143,6 +143,10 @@ export const BINARY_PACKAGE_FIELDS: ReadonlySet<string> = new Set([
   'Conflicts',
   'Breaks',
   'Replaces',
+  // Never followed, but apt's tie-break among equal providers counts names met in these fields too.
+  'Recommends',
+  'Suggests',
+  'Enhances',
   'Essential',
   'Priority',
   'Multi-Arch',
@@ -190,6 +194,9 @@ export function toBinaryPackage(p: Paragraph, repository: BinaryPackage['reposit
     ['conflicts', 'Conflicts'],
     ['breaks', 'Breaks'],
     ['replaces', 'Replaces'],
+    ['recommends', 'Recommends'],
+    ['suggests', 'Suggests'],
+    ['enhances', 'Enhances'],
     ['priority', 'Priority'],
     ['multiArch', 'Multi-Arch'],
   ]

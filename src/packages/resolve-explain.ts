@@ -68,7 +68,8 @@ export function didYouMean(name: string, names: Iterable<string>): string | unde
   let bestDistance = limit + 1
   for (const candidate of names) {
     if (Math.abs(candidate.length - name.length) > limit) continue
-    const d = editDistance(name, candidate, bestDistance)
+    // Capped one above the best so far: a capped result is never mistaken for a tie with the best.
+    const d = editDistance(name, candidate, bestDistance + 1)
     if (d < bestDistance || (d === bestDistance && best !== undefined && candidate < best)) {
       best = candidate
       bestDistance = d
