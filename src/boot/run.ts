@@ -79,7 +79,7 @@ type WatchOutcome =
   | {kind: 'marker'; seconds: number; line: string}
   | {kind: 'failure'; seconds: number; line: string}
   | {kind: 'timeout'; seconds: number}
-  | {kind: 'exited'; seconds: number; message: string}
+  | {kind: 'exited'; seconds: number; message: string; ok: boolean}
 
 interface WatchOptions {
   marker?: string | RegExp
@@ -98,8 +98,12 @@ async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promi
   qemu.stdin.end()
   qemu.stdout.resume()
   let exited: string | undefined
+  let exitedOk = false
   qemu.done.then(
-    () => (exited = 'exited with 0'),
+    () => {
+      exitedOk = true
+      exited = 'exited with 0'
+    },
     (err: unknown) => (exited = err instanceof ToolFailedError ? err.stderrTail || err.message : String(err)),
   )
   const lines: string[] = []
@@ -139,7 +143,7 @@ async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promi
       if (exited !== undefined) {
         const tail = splitter.pending()
         if (tail) lines.push(tail)
-        return {kind: 'exited', seconds: seconds(), message: exited, lines}
+        return {kind: 'exited', seconds: seconds(), message: exited, ok: exitedOk, lines}
       }
       if (seconds() >= opts.timeoutS) return {kind: 'timeout', seconds: seconds(), lines}
       await new Promise((r) => setTimeout(r, 200))
@@ -224,6 +228,9 @@ export async function bootAndWait(opts: BootOptions): Promise<BootResult> {
     reporter.info(`booting ${opts.image} under ${accel.toUpperCase()}`)
     const outcome = await watchQemu(plan.argv, consoleLog, {marker: opts.marker, timeoutS: opts.timeoutS, failFast: true, onLine: opts.onLine})
     const keptLog = opts.consoleLog ? consoleLog : undefined
+    if (outcome.kind === 'exited' && !outcome.ok) {
+      throw new KeelError(`QEMU failed after ${outcome.seconds} s (${accel}): ${outcome.message.trim()}`, 'toolFailed')
+    }
     if (outcome.kind === 'failure') {
       throw new KeelError(`the boot failed after ${outcome.seconds} s (${accel}): ${outcome.line.trim()}\n${consoleTail(outcome.lines)}`, 'bootFailed')
     }
