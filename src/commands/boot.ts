@@ -19,12 +19,14 @@ The image is never written: each run boots a qcow2 overlay that is deleted after
 reaches the guest through fw_cfg (opt/com.coreos/config), as on Fedora CoreOS and Flatcar. KVM is used only when
 a short probe actually runs the firmware under it; otherwise (or with --kvm off) QEMU emulates (TCG), which is
 slower. The serial console is shown on stderr; SSH is forwarded to 127.0.0.1:PORT. Runs until the guest powers
-off, Ctrl-C, or --timeout.`
+off, Ctrl-C, --timeout, or (with --marker) the marker line; a boot that reaches emergency mode or a kernel
+panic fails at once with the console's last lines.`
 
   static override examples = [
     '<%= config.bin %> boot out/keel.img --ignition config.ign',
     '<%= config.bin %> boot out/keel.qcow2 --config cloud-config.yaml --ssh-port 2200',
     '<%= config.bin %> boot out/keel.img --kvm off --timeout 300 --console-log boot.log --json',
+    '<%= config.bin %> boot out/keel.img --ignition test.ign --marker BOOTED --timeout 300 -q --json',
   ]
 
   static override args = {
@@ -40,6 +42,7 @@ off, Ctrl-C, or --timeout.`
     'ssh-port': Flags.integer({description: 'host port forwarded to the guest\'s SSH port', default: 2222, min: 1, max: 65535}),
     'console-log': Flags.string({description: 'also keep the serial console in this file', helpValue: 'FILE'}),
     timeout: Flags.integer({description: 'stop the guest after this many seconds (default: run until it powers off)', min: 1}),
+    marker: Flags.string({description: 'stop with success as soon as a console line equals TEXT (for scripts and benchmarks); fails if it does not come before --timeout', helpValue: 'TEXT'}),
     quiet: Flags.boolean({char: 'q', description: 'do not echo the serial console to stderr', default: false}),
   }
 
@@ -64,7 +67,8 @@ off, Ctrl-C, or --timeout.`
         cpus: flags.cpus,
         sshPort,
         consoleLog: flags['console-log'],
-        timeoutS: flags.timeout ?? Number.POSITIVE_INFINITY,
+        timeoutS: flags.timeout ?? (flags.marker ? 600 : Number.POSITIVE_INFINITY),
+        marker: flags.marker,
         reporter: {status: () => {}, info: (text) => process.stderr.write(`keel: ${text}\n`)},
         onLine: (line) => {
           if (echo) process.stderr.write(`${line}\n`)
@@ -82,7 +86,7 @@ off, Ctrl-C, or --timeout.`
   }
 
   protected renderText(r: BootCommandResult): string {
-    const how = r.ended === 'timeout' ? 'stopped at --timeout' : 'guest exited'
+    const how = r.ended === 'marker' ? 'marker seen' : r.ended === 'timeout' ? 'stopped at --timeout' : 'guest exited'
     const probe = r.kvmProbe && !r.kvmProbe.usable ? ` (KVM not usable: ${r.kvmProbe.reason})` : ''
     return [`accelerator: ${r.accel}${probe}`, `${how} after ${r.seconds} s`, ...(r.consoleLog ? [`console log: ${r.consoleLog}`] : [])].join('\n')
   }
