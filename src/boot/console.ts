@@ -29,9 +29,16 @@ export function cleanConsoleLine(line: string): string {
   return line.replace(ESCAPES, '').replace(/\r/g, '')
 }
 
-/** A marker matches a line equal to it (after trimming); a RegExp matches as written. */
+/**
+ * A marker matches a line equal to it (after trimming), also when it follows a getty prompt: 'login: ' is
+ * printed without a newline, so output written to the console after it shares its line. A RegExp matches
+ * as written.
+ */
 export function lineMatches(line: string, marker: string | RegExp): boolean {
-  return typeof marker === 'string' ? line.trim() === marker : marker.test(line)
+  if (typeof marker !== 'string') return marker.test(line)
+  if (line.trim() === marker) return true
+  const prompt = line.lastIndexOf('login: ')
+  return prompt >= 0 && line.slice(prompt + 'login: '.length).trim() === marker
 }
 
 /**

@@ -29,6 +29,8 @@ function sshPublicKey(): string {
 
 const CHECK_SCRIPT = `#!/bin/bash
 say() { echo "$*" > /dev/ttyS0; }
+# a getty prompt ('login: ', no newline) may be on the console already: start on a fresh line
+say ""
 say "keel-check usr-source $(findmnt -no SOURCE /usr)"
 say "keel-check usr-fstype $(findmnt -no FSTYPE /usr)"
 say "keel-check usr-target $(dmsetup table usr | cut -d' ' -f3)"

@@ -21,6 +21,11 @@ describe('console lines', () => {
     expect(lineMatches('[ 5.0] foo ready', /ready$/)).toBe(true)
   })
 
+  it('a marker printed after a getty prompt shares the prompt\'s line and still counts', () => {
+    expect(lineMatches('localhost login: KEEL-BOOT-MARKER-OK', 'KEEL-BOOT-MARKER-OK')).toBe(true)
+    expect(lineMatches('localhost login: KEEL-BOOT-MARKER-OK-NOT', 'KEEL-BOOT-MARKER-OK')).toBe(false)
+  })
+
   it('recognises the lines that end a boot', () => {
     expect(failureIn('You are in emergency mode. After logging in, type "journalctl -xb" to view')).toBe(true)
     expect(failureIn('[    2.0] Kernel panic - not syncing: VFS: Unable to mount root fs')).toBe(true)
