@@ -31,7 +31,7 @@ const FIRMWARE_ALIVE = /BdsDxe|UEFI Interactive Shell|Shell>/
  * device open and then fails on the first MSR or emulation exit, see boot.md), so this boots the firmware
  * alone under KVM and waits for its first serial output.
  */
-export async function probeKvm(opts: {timeoutS?: number; reporter?: Reporter} = {}): Promise<KvmProbe> {
+export async function probeKvm(opts: {timeoutS?: number} = {}): Promise<KvmProbe> {
   // Real KVM shows the firmware in about a second; a paravirtual one stops at once with an internal error
   // and QEMU then waits paused, so the timeout is what ends a failing probe.
   const timeoutS = opts.timeoutS ?? 10
@@ -67,7 +67,7 @@ let probed: Promise<KvmProbe> | undefined
 /** Pick the accelerator for a run: 'on' insists on KVM (and fails if the probe does), 'off' is TCG. Probed once per process. */
 export async function chooseAccel(mode: KvmMode, reporter: Reporter = silentReporter): Promise<{accel: Accel; probe?: KvmProbe}> {
   if (mode === 'off') return {accel: 'tcg'}
-  probed ??= probeKvm({reporter})
+  probed ??= probeKvm()
   const probe = await probed
   reporter.info(`KVM probe: ${probe.usable ? 'usable' : 'not usable'} (${probe.reason}, ${probe.seconds} s)`)
   if (probe.usable) return {accel: 'kvm', probe}
