@@ -1,0 +1,145 @@
+import {mkdtempSync, readdirSync, renameSync, rmSync} from 'node:fs'
+import {mkdir} from 'node:fs/promises'
+import {basename, join, resolve as resolvePath} from 'node:path'
+import {fileURLToPath} from 'node:url'
+import {bootEntry, kernelCommandLine, loaderConf} from '../boot/cmdline.js'
+import {writeFileAtomic} from '../core/atomic.js'
+import {KeelError} from '../core/errors.js'
+import type {Reporter} from '../core/progress.js'
+import {sha256File, stableDigest} from '../core/hashing.js'
+import {loadLayout} from '../disk/layout.js'
+import {planDisk} from '../disk/plan.js'
+import {writeDisk} from '../disk/write.js'
+import {run, toolVersion} from '../exec/run.js'
+import {HOST_TOOLS} from '../exec/tools.js'
+import {makeEspImage, makeRootImage, makeUsrImage} from '../fsimage/index.js'
+import {buildInitrd} from '../initramfs/build.js'
+import type {PackageCache} from '../packages/cache.js'
+import {allLocked} from '../packages/lock.js'
+import {ensureLock} from '../packages/lock-recipe.js'
+import {loadRecipe} from '../recipe/load.js'
+import type {Recipe} from '../recipe/types.js'
+import {buildRootfs, quietSteps, type StepRunner} from '../rootfs/build.js'
+import {deriveVerityIdentity, formatVerity} from '../verity/format.js'
+import type {Artifact, BuildManifest} from './manifest.js'
+import {PLATFORMS, type PlatformName} from './platforms.js'
+
+/** The initrd's own recipe, shipped with keel (a mkosi-initrd-style second rootfs; see src/initramfs). */
+export const INITRD_RECIPE = fileURLToPath(new URL('../../recipes/initrd.yaml', import.meta.url))
+export const SYSTEMD_BOOT_EFI = '/usr/lib/systemd/boot/efi/systemd-bootx64.efi'
+
+export interface BuildOptions {
+  recipe: Recipe
+  platforms: PlatformName[]
+  outDir: string
+  cache: PackageCache
+  offline?: boolean
+  mirror?: string
+  updateLock?: boolean
+}
+
+/**
+ * recipe → bootable disk, as a flat list of named stages: lock, rootfs, initrd, /usr image, verity, ROOT,
+ * ESP, GPT disk, conversion, manifest. Everything is made in a hidden staging directory inside outDir and
+ * renamed into place at the end, manifest.json last: an interrupted build leaves nothing that looks finished.
+ */
+export async function buildImage(opts: BuildOptions, step: StepRunner = quietSteps): Promise<BuildManifest> {
+  const {recipe, cache} = opts
+  const outDir = resolvePath(opts.outDir)
+  await mkdir(outDir, {recursive: true})
+  const staging = mkdtempSync(join(outDir, '.keel-build-'))
+  const timings: Record<string, number> = {}
+  const timed = async <T>(name: string, title: string, fn: (report: Reporter) => Promise<T>): Promise<T> => {
+    const started = performance.now()
+    try {
+      return await step(title, fn)
+    } finally {
+      timings[name] = Math.round(performance.now() - started)
+    }
+  }
+  try {
+    const lockOpts = {cache, offline: opts.offline, mirror: opts.mirror, update: opts.updateLock}
+    const {lock} = await timed('lock', 'Checking the lockfile', (reporter) => ensureLock(recipe, {...lockOpts, reporter}))
+    const initrdRecipe = loadRecipe(INITRD_RECIPE).recipe
+    const {lock: initrdLock} = await timed('initrd-lock', 'Checking the initrd lockfile', (reporter) => ensureLock(initrdRecipe, {...lockOpts, reporter}))
+    // Every identifier derives from what goes in, so the same recipe and lockfile give the same bytes.
+    const seed = stableDigest({lock: lock.inputsDigest, packages: allLocked(lock).map((p) => p.sha256), image: recipe.image})
+    const platformIds = [...new Set(opts.platforms.map((p) => PLATFORMS[p].ignitionPlatformId))]
+    const layoutName = PLATFORMS[opts.platforms[0]!].layout
+    let manifest: BuildManifest | undefined
+
+    await buildRootfs({recipe, lock, cache, offline: opts.offline, onTree: async (tree, epoch) => {
+      const modules = readdirSync(tree.hostPath('usr/lib/modules'))
+      const kernelVersion = modules.length === 1 ? modules[0]! : undefined
+      const kernelFile = readdirSync(tree.hostPath('boot')).find((n) => n === `vmlinuz-${kernelVersion}`)
+      if (!kernelVersion || !kernelFile) throw new KeelError(`the image needs exactly one kernel; found modules for: ${modules.join(', ') || 'none'}`, 'input', 'add one linux-image-* package to the recipe')
+      const initrd = await timed('initrd', 'Building the initrd', async () =>
+        buildInitrd({recipe: initrdRecipe, lock: initrdLock, cache, offline: opts.offline, kernel: {modulesDir: tree.hostPath(`usr/lib/modules/${kernelVersion}`), version: kernelVersion}, out: join(staging, 'initrd.img'), sourceDateEpoch: epoch}),
+      )
+      const usr = await timed('usr', 'Making the /usr image', (reporter) => makeUsrImage(tree, {filesystem: 'erofs', compression: 'lz4', output: join(staging, 'usr.erofs'), seed, epoch, reporter}))
+      const id = deriveVerityIdentity(seed)
+      const verity = await timed('verity', 'Hashing /usr (dm-verity)', () => formatVerity(usr.path, join(staging, 'usr.verity'), {salt: id.salt, uuid: id.uuid}))
+      const plan = planDisk(loadLayout(layoutName), {seed, architecture: 'x86-64', usrFilesystem: 'erofs', slots: {A: {rootHash: verity.rootHash}}})
+      const sizeOf = (name: string): number => plan.partitions.find((p) => p.name === name)!.sizeBytes
+      const root = await timed('root', 'Making the ROOT filesystem', (reporter) => makeRootImage(tree, {output: join(staging, 'root.ext4'), sizeBytes: sizeOf('ROOT'), seed, epoch, label: 'ROOT', reporter}))
+      // One platform id per image: the first platform's (qemu and metal builds are separate when ids differ).
+      const cmdline = kernelCommandLine({usrHash: verity.rootHash, usrFs: 'erofs', root: 'PARTLABEL=ROOT', firstBoot: true, platform: platformIds[0]!, extra: recipe.kernel.cmdline})
+      const esp = await timed('esp', 'Making the EFI system partition', () =>
+        makeEspImage({output: join(staging, 'esp.vfat'), sizeBytes: sizeOf('EFI-SYSTEM'), seed, epoch, files: {
+          'EFI/BOOT/BOOTX64.EFI': {hostPath: SYSTEMD_BOOT_EFI},
+          'loader/loader.conf': {content: loaderConf('keel-a.conf')},
+          'loader/entries/keel-a.conf': {content: bootEntry({title: `${recipe.image.name} ${recipe.image.version} (slot A)`, linux: '/keel/vmlinuz-a', initrd: '/keel/initrd-a', options: cmdline})},
+          'keel/vmlinuz-a': {hostPath: tree.hostPath(`boot/${kernelFile}`)},
+          'keel/initrd-a': {hostPath: initrd.path},
+        }}),
+      )
+      const rawName = `${recipe.image.name}-${recipe.image.version}.raw`
+      await timed('disk', 'Writing the GPT disk', (reporter) =>
+        writeDisk(plan, {'EFI-SYSTEM': esp.path, 'USR-A': usr.path, 'USR-A-verity': join(staging, 'usr.verity'), ROOT: root.path}, join(staging, rawName), reporter),
+      )
+      const artifacts = await timed('convert', 'Converting for each platform', () => convert(join(staging, rawName), opts.platforms))
+      manifest = {
+        manifestVersion: 1,
+        image: recipe.image,
+        recipe: {file: basename(recipe.file), digest: stableDigest({...recipe, locations: undefined, file: undefined, sourceFiles: undefined}), lockInputsDigest: lock.inputsDigest},
+        sourceDateEpoch: epoch,
+        platforms: [...opts.platforms],
+        artifacts,
+        slots: {A: {rootHash: verity.rootHash, filesystem: 'erofs', dataSize: usr.size, hashSize: verity.hashSize}},
+        kernel: {version: kernelVersion, cmdline},
+        initrd: {sha256: initrd.sha256, size: initrd.size, packages: initrd.packages, modules: initrd.modules.load},
+        packages: allLocked(lock).map((p) => ({name: p.name, version: p.version, architecture: p.architecture})),
+        tools: await toolVersions(['mkfs.erofs', 'mke2fs', 'debugfs', 'mkfs.vfat', 'mcopy', 'qemu-img', 'zstd', 'ldconfig', 'depmod']),
+        timings,
+      }
+    }}, step)
+
+    // Publish: artifacts first, the manifest last (its presence means the build is complete).
+    for (const a of manifest!.artifacts) renameSync(join(staging, a.path), join(outDir, a.path))
+    await writeFileAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+    return manifest!
+  } finally {
+    rmSync(staging, {recursive: true, force: true})
+  }
+}
+
+/** Each platform's formats from the one raw disk; raw is kept only when a platform ships it. */
+async function convert(raw: string, platforms: PlatformName[]): Promise<Artifact[]> {
+  const out: Artifact[] = []
+  const dir = raw.slice(0, raw.lastIndexOf('/'))
+  const stem = basename(raw, '.raw')
+  for (const platform of platforms) {
+    for (const format of PLATFORMS[platform].formats) {
+      const name = format === 'raw' ? basename(raw) : `${stem}-${platform}.${format}`
+      if (format === 'qcow2') await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-o', 'compat=1.1', '-c', raw, join(dir, name)])
+      const {sha256, size} = await sha256File(join(dir, name))
+      out.push({path: name, format, platform, size, sha256})
+    }
+  }
+  return out
+}
+
+async function toolVersions(names: Array<keyof typeof HOST_TOOLS>): Promise<Record<string, string>> {
+  const entries = await Promise.all(names.map(async (n) => [n, await toolVersion(n, HOST_TOOLS[n].versionArgs).catch(() => 'unknown')] as const))
+  return Object.fromEntries(entries)
+}
