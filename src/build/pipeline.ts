@@ -68,7 +68,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
     const layoutName = PLATFORMS[opts.platforms[0]!].layout
     let manifest: BuildManifest | undefined
 
-    await buildRootfs({recipe, lock, cache, offline: opts.offline, onTree: async (tree, epoch) => {
+    const rootfs = await buildRootfs({recipe, lock, cache, offline: opts.offline, onTree: async (tree, epoch) => {
       const modules = readdirSync(tree.hostPath('usr/lib/modules'))
       const kernelVersion = modules.length === 1 ? modules[0]! : undefined
       const kernelFile = readdirSync(tree.hostPath('boot')).find((n) => n === `vmlinuz-${kernelVersion}`)
@@ -114,6 +114,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
       }
     }}, step)
 
+    Object.assign(timings, rootfs.timings)
     // Publish: artifacts first, the manifest last (its presence means the build is complete).
     for (const a of manifest!.artifacts) renameSync(join(staging, a.path), join(outDir, a.path))
     await writeFileAtomic(join(outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`)

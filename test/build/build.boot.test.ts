@@ -1,23 +1,23 @@
-import {generateKeyPairSync} from 'node:crypto'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {createHash, generateKeyPairSync} from 'node:crypto'
+import {copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
-import {afterAll, describe, expect, it} from 'vitest'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {bootAndWait, type BootResult} from '../../src/boot/run.js'
-import {buildInitrd, type InitrdBuildResult} from '../../src/initramfs/build.js'
+import type {BuildManifest} from '../../src/build/manifest.js'
+import {buildImage} from '../../src/build/pipeline.js'
 import {PackageCache, defaultCacheDir} from '../../src/packages/cache.js'
-import {ensureLock} from '../../src/packages/lock-recipe.js'
 import {loadRecipe} from '../../src/recipe/load.js'
-import {buildRootfs} from '../../src/rootfs/build.js'
-import {assembleImage, type FixtureImage} from './image-fixture.js'
+import {repoRoot} from '../helpers/cli.js'
 
-// One real boot: recipes/base.yaml composed by the rootfs stage, an initrd from recipes/initrd.yaml, the disk
-// assembled as src/boot/README.md describes, booted under QEMU (KVM when the probe says it works, else TCG)
-// with an Ignition config. What Ignition did and how /usr is mounted are read back from the serial console.
+// keel build end to end, as the product runs it: recipes/base.yaml → qcow2 + manifest.json, twice (the bytes
+// must be equal), then one real boot under QEMU (KVM when the probe says it works, else TCG) with an Ignition
+// config. What Ignition did and how /usr is mounted are read back from the serial console.
+
+const work = mkdtempSync(join(tmpdir(), 'keel-build-test-'))
+afterAll(() => rmSync(work, {recursive: true, force: true}))
 
 const MARKER = 'KEEL-BOOT-MARKER-OK'
-const work = mkdtempSync(join(tmpdir(), 'keel-boot-test-'))
-afterAll(() => rmSync(work, {recursive: true, force: true}))
 
 /** An OpenSSH public key line for an ed25519 key (the wire format is two length-prefixed strings). */
 function sshPublicKey(): string {
@@ -64,45 +64,53 @@ function ignitionConfig(key: string): object {
   }
 }
 
-describe('a keel image boots in QEMU', () => {
-  let image: FixtureImage
-  let initrd: InitrdBuildResult
-  let boot: BootResult
-  const key = sshPublicKey()
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex')
+}
 
-  it('builds rootfs, initrd and disk, and boots to the marker with Ignition applied', {timeout: 1_200_000}, async () => {
-    const cache = new PackageCache(defaultCacheDir())
-    const base = loadRecipe('recipes/base.yaml').recipe
-    const initrdRecipe = loadRecipe('recipes/initrd.yaml').recipe
-    const {lock} = await ensureLock(base, {cache, lockPath: join(work, 'base.lock.json')})
-    const {lock: initrdLock} = await ensureLock(initrdRecipe, {cache, lockPath: join(work, 'initrd.lock.json')})
-    await buildRootfs({
-      recipe: base,
-      lock,
-      cache,
-      onTree: async (tree, epoch) => {
-        const kver = tree.sorted().find((e) => /^usr\/lib\/modules\/[^/]+\/modules\.order$/.test(e.path))!.path.split('/')[3]!
-        initrd = await buildInitrd({
-          recipe: initrdRecipe,
-          lock: initrdLock,
-          cache,
-          kernel: {modulesDir: tree.hostPath(`usr/lib/modules/${kver}`), version: kver},
-          out: join(work, 'initrd.img'),
-          sourceDateEpoch: epoch,
-        })
-        image = await assembleImage({tree, initrd: initrd.path, work, epoch})
-      },
-    })
-    const config = join(work, 'config.ign')
-    writeFileSync(config, JSON.stringify(ignitionConfig(key)))
-    boot = await bootAndWait({image: image.disk, ignition: config, kvm: 'auto', timeoutS: 600, marker: MARKER, consoleLog: join(work, 'console.log')})
-    console.log(`boot: ${boot.accel} to the marker in ${boot.secondsToMarker} s; initrd ${initrd.size} bytes (zstd) with ${initrd.modules.load.length} modules`)
-    expect(boot.ended).toBe('marker')
-    expect(['kvm', 'tcg']).toContain(boot.accel)
+describe('keel build recipes/base.yaml --platform qemu', () => {
+  const key = sshPublicKey()
+  const builds: Array<{dir: string; manifest: BuildManifest}> = []
+  let boot: BootResult
+
+  beforeAll(async () => {
+    // The recipe is copied so its lockfiles land in the test's own directory.
+    copyFileSync(join(repoRoot, 'recipes/base.yaml'), join(work, 'base.yaml'))
+    const recipe = loadRecipe(join(work, 'base.yaml')).recipe
+    for (const name of ['first', 'second']) {
+      const dir = join(work, name)
+      const manifest = await buildImage({recipe, platforms: ['qemu'], outDir: dir, cache: new PackageCache(defaultCacheDir())})
+      builds.push({dir, manifest})
+    }
+  }, 1_200_000)
+
+  it('writes the qcow2 and a manifest that describes it', () => {
+    const {dir, manifest} = builds[0]!
+    expect(manifest.artifacts).toHaveLength(1)
+    const qcow2 = manifest.artifacts[0]!
+    expect(qcow2).toMatchObject({format: 'qcow2', platform: 'qemu'})
+    expect(sha256(join(dir, qcow2.path))).toBe(qcow2.sha256)
+    expect(JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'))).toEqual(manifest)
+    expect(manifest.slots.A!.rootHash).toMatch(/^[0-9a-f]{64}$/)
+    expect(manifest.kernel.cmdline).toContain(`usrhash=${manifest.slots.A!.rootHash}`)
+    expect(manifest.packages.map((p) => p.name)).toEqual(expect.arrayContaining(['systemd', 'containerd', 'linux-image-cloud-amd64']))
+    console.log(`build: ${Object.entries(manifest.timings).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`).join(', ')}`)
   })
 
-  it('the initrd carried the modules /usr needs', () => {
-    expect(initrd.modules.load).toEqual(expect.arrayContaining(['dm_verity', 'erofs', 'qemu_fw_cfg', 'virtio_blk']))
+  it('gives the same bytes when built again from the same recipe and lockfile', () => {
+    const [a, b] = builds
+    expect(b!.manifest.artifacts[0]!.sha256).toBe(a!.manifest.artifacts[0]!.sha256)
+    expect(sha256(join(b!.dir, b!.manifest.artifacts[0]!.path))).toBe(sha256(join(a!.dir, a!.manifest.artifacts[0]!.path)))
+  })
+
+  it('boots to the marker with Ignition applied', {timeout: 900_000}, async () => {
+    const {dir, manifest} = builds[0]!
+    const config = join(work, 'config.ign')
+    writeFileSync(config, JSON.stringify(ignitionConfig(key)))
+    boot = await bootAndWait({image: join(dir, manifest.artifacts[0]!.path), ignition: config, kvm: 'auto', timeoutS: 600, marker: MARKER, consoleLog: join(work, 'console.log')})
+    console.log(`boot: ${boot.accel} to the marker in ${boot.secondsToMarker} s`)
+    expect(boot.ended).toBe('marker')
+    expect(['kvm', 'tcg']).toContain(boot.accel)
   })
 
   it('/usr is the verity device, erofs, read-only; Ignition wrote the file, the key and the unit', () => {
@@ -122,6 +130,7 @@ describe('a keel image boots in QEMU', () => {
     expect(checks.get('key')).toBe(key.split(' ').slice(0, 2).join(' '))
     expect(checks.get('user')).toBe('core core')
     // The command line the ESP entry carried is the one the kernel booted with.
-    expect(boot.lines.some((l) => l.includes(`Kernel command line:`) && l.includes(`usrhash=${image.rootHash}`))).toBe(true)
+    const rootHash = builds[0]!.manifest.slots.A!.rootHash
+    expect(boot.lines.some((l) => l.includes('Kernel command line:') && l.includes(`usrhash=${rootHash}`))).toBe(true)
   })
 })
