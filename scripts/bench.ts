@@ -44,10 +44,10 @@ function best(argv: string[], n: number, before?: () => void): Timed {
 }
 
 const rows: Array<[string, string, string, string]> = []
+const keel = join(root, 'bin/keel')
 
 // --- sections: each measures keel and its peer in the same run --------------------------------------------
 async function benchRootfs(): Promise<void> {
-  const keel = join(root, 'bin/keel')
   const lockfile = join(work, 'base.lock.json')
   const tar = join(work, 'keel-base.tar')
   process.stderr.write('bench: warming keel (lock + fetch)\n')

@@ -5,7 +5,6 @@ import {fileURLToPath} from 'node:url'
 import {bootEntry, kernelCommandLine, loaderConf} from '../boot/cmdline.js'
 import {writeFileAtomic} from '../core/atomic.js'
 import {KeelError} from '../core/errors.js'
-import type {Reporter} from '../core/progress.js'
 import {sha256File, stableDigest} from '../core/hashing.js'
 import {loadLayout} from '../disk/layout.js'
 import {planDisk} from '../disk/plan.js'
@@ -19,7 +18,8 @@ import {allLocked} from '../packages/lock.js'
 import {ensureLock} from '../packages/lock-recipe.js'
 import {loadRecipe} from '../recipe/load.js'
 import type {Recipe} from '../recipe/types.js'
-import {buildRootfs, quietSteps, type StepRunner} from '../rootfs/build.js'
+import {quietSteps, type StepRunner, timedSteps} from '../core/steps.js'
+import {buildRootfs} from '../rootfs/build.js'
 import {deriveVerityIdentity, formatVerity} from '../verity/format.js'
 import type {Artifact, BuildManifest} from './manifest.js'
 import {PLATFORMS, type PlatformName} from './platforms.js'
@@ -48,15 +48,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
   const outDir = resolvePath(opts.outDir)
   await mkdir(outDir, {recursive: true})
   const staging = mkdtempSync(join(outDir, '.keel-build-'))
-  const timings: Record<string, number> = {}
-  const timed = async <T>(name: string, title: string, fn: (report: Reporter) => Promise<T>): Promise<T> => {
-    const started = performance.now()
-    try {
-      return await step(title, fn)
-    } finally {
-      timings[name] = Math.round(performance.now() - started)
-    }
-  }
+  const {timed, timings} = timedSteps(step)
   try {
     const lockOpts = {cache, offline: opts.offline, mirror: opts.mirror, update: opts.updateLock}
     const {lock} = await timed('lock', 'Checking the lockfile', (reporter) => ensureLock(recipe, {...lockOpts, reporter}))

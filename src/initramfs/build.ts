@@ -3,12 +3,13 @@ import {mkdir} from 'node:fs/promises'
 import {dirname, join, resolve as resolvePath} from 'node:path'
 import {KeelError} from '../core/errors.js'
 import {sha256File} from '../core/hashing.js'
-import {type Reporter, silentReporter} from '../core/progress.js'
+import {silentReporter} from '../core/progress.js'
 import {run} from '../exec/run.js'
 import type {PackageCache} from '../packages/cache.js'
 import type {Lockfile} from '../packages/lock.js'
 import type {Recipe} from '../recipe/types.js'
-import {buildRootfs, quietSteps, type StepRunner} from '../rootfs/build.js'
+import {quietSteps, type StepRunner, timedSteps} from '../core/steps.js'
+import {buildRootfs} from '../rootfs/build.js'
 import {depmodFixup} from '../rootfs/fixups/depmod.js'
 import type {RootTree} from '../rootfs/tree.js'
 import {writeCpioToFd} from './cpio.js'
@@ -82,15 +83,7 @@ export async function buildInitrd(opts: InitrdBuildOptions, step: StepRunner = q
   const out = resolvePath(opts.out)
   await mkdir(dirname(out), {recursive: true})
   const staging = mkdtempSync(join(dirname(out), '.keel-initrd-'))
-  const timings: Record<string, number> = {}
-  const timed = async <T>(name: string, title: string, fn: (r: Reporter) => Promise<T>): Promise<T> => {
-    const started = performance.now()
-    try {
-      return await step(title, fn)
-    } finally {
-      timings[name] = Math.round(performance.now() - started)
-    }
-  }
+  const {timed, timings} = timedSteps(step)
   try {
     const cpioPath = join(staging, 'initrd.cpio')
     let modules: InitrdBuildResult['modules'] | undefined

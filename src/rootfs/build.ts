@@ -3,7 +3,7 @@ import {mkdir} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {dirname, join, resolve as resolvePath} from 'node:path'
 import {KeelError} from '../core/errors.js'
-import {type Reporter, silentReporter} from '../core/progress.js'
+import {quietSteps, type StepRunner, timedSteps} from '../core/steps.js'
 import type {PackageCache} from '../packages/cache.js'
 import {fetchPackages} from '../packages/download.js'
 import {allLocked, type Lockfile} from '../packages/lock.js'
@@ -15,10 +15,6 @@ import {writeDirectory, writeTar} from './tar.js'
 import {RootTree} from './tree.js'
 import {type UnpackReport, unpackPackages} from './unpack.js'
 
-/** Runs one named step and shows its progress; the CLI passes its listr2/plain-line runner. */
-export type StepRunner = <T>(title: string, fn: (report: Reporter) => Promise<T>) => Promise<T>
-
-export const quietSteps: StepRunner = (_title, fn) => fn(silentReporter)
 
 export interface RootfsBuildOptions {
   recipe: Recipe
@@ -72,15 +68,7 @@ export async function buildRootfs(opts: RootfsBuildOptions, step: StepRunner = q
   const outParent = opts.tar || opts.dir ? dirname(resolvePath(opts.tar ?? opts.dir!)) : tmpdir()
   await mkdir(outParent, {recursive: true})
   const staging = mkdtempSync(join(outParent, '.keel-rootfs-'))
-  const timings: Record<string, number> = {}
-  const timed = async <T>(name: string, title: string, fn: (r: Reporter) => Promise<T>): Promise<T> => {
-    const started = performance.now()
-    try {
-      return await step(title, fn)
-    } finally {
-      timings[name] = Math.round(performance.now() - started)
-    }
-  }
+  const {timed, timings} = timedSteps(step)
   try {
     const sourceDateEpoch = opts.sourceDateEpoch ?? sourceDateEpochFor(opts.lock)
     const packages: LockedPackage[] = allLocked(opts.lock)
