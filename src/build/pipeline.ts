@@ -14,7 +14,7 @@ import {HOST_TOOLS} from '../exec/tools.js'
 import {makeEspImage, makeRootImage, makeUsrImage} from '../fsimage/index.js'
 import {buildInitrd} from '../initramfs/build.js'
 import type {PackageCache} from '../packages/cache.js'
-import {allLocked} from '../packages/lock.js'
+import {allLocked, lockPathFor} from '../packages/lock.js'
 import {ensureLock} from '../packages/lock-recipe.js'
 import {loadRecipe} from '../recipe/load.js'
 import type {Recipe} from '../recipe/types.js'
@@ -53,7 +53,12 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
     const lockOpts = {cache, offline: opts.offline, mirror: opts.mirror, update: opts.updateLock}
     const {lock} = await timed('lock', 'Checking the lockfile', (reporter) => ensureLock(recipe, {...lockOpts, reporter}))
     const initrdRecipe = loadRecipe(INITRD_RECIPE).recipe
-    const {lock: initrdLock} = await timed('initrd-lock', 'Checking the initrd lockfile', (reporter) => ensureLock(initrdRecipe, {...lockOpts, reporter}))
+    // The initrd's lock lives beside the image recipe's (keel's own folder may be read-only, and each image
+    // pins its own initrd).
+    const initrdLockPath = lockPathFor(recipe.file).replace(/\.lock\.json$/, '.initrd.lock.json')
+    const {lock: initrdLock} = await timed('initrd-lock', 'Checking the initrd lockfile', (reporter) =>
+      ensureLock(initrdRecipe, {...lockOpts, lockPath: initrdLockPath, reporter}),
+    )
     // Every identifier derives from what goes in, so the same recipe and lockfile give the same bytes.
     const seed = stableDigest({lock: lock.inputsDigest, packages: allLocked(lock).map((p) => p.sha256), image: recipe.image})
     const platformIds = [...new Set(opts.platforms.map((p) => PLATFORMS[p].ignitionPlatformId))]
