@@ -38,6 +38,7 @@ say "keel-check file $(stat -c %a /etc/keel-test) $(cat /etc/keel-test)"
 say "keel-check key $(cut -d' ' -f1-2 /home/core/.ssh/authorized_keys.d/ignition)"
 say "keel-check user $(id -un 500) $(stat -c %U /home/core/.ssh)"
 if touch /usr/keel-probe 2>/dev/null; then say "keel-check usr-write allowed"; else say "keel-check usr-write refused"; fi
+say "keel-check sshd $(systemctl is-active ssh.service) $(ls /etc/ssh/ | grep -c '^ssh_host_.*_key$')"
 say ${MARKER}
 `
 
@@ -129,6 +130,8 @@ describe('keel build recipes/base.yaml --platform qemu', () => {
     expect(checks.get('file')).toBe('640 hello keel')
     expect(checks.get('key')).toBe(key.split(' ').slice(0, 2).join(' '))
     expect(checks.get('user')).toBe('core core')
+    // sshd came up on its first start with exactly one (Ed25519) host key, made on the machine.
+    expect(checks.get('sshd')).toBe('active 1')
     // The command line the ESP entry carried is the one the kernel booted with.
     const rootHash = builds[0]!.manifest.slots.A!.rootHash
     expect(boot.lines.some((l) => l.includes('Kernel command line:') && l.includes(`usrhash=${rootHash}`))).toBe(true)

@@ -1,6 +1,6 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
-import {opensshServerFixup, SSH_KEYGEN_DROPIN_PATH} from '../../../src/rootfs/fixups/openssh-server.js'
+import {opensshServerFixup, SSH_HOSTKEY_CONFIG_PATH, SSH_KEYGEN_DROPIN_PATH} from '../../../src/rootfs/fixups/openssh-server.js'
 import {resolvedFixup} from '../../../src/rootfs/fixups/resolved.js'
 import {statOverridesFixup} from '../../../src/rootfs/fixups/statoverrides.js'
 import {unitContext} from './ctx.js'
@@ -14,7 +14,13 @@ describe('openssh-server', () => {
     expect(readFileSync(tree.hostPath('etc/ssh/sshd_config'), 'utf8')).toBe('Include /etc/ssh/sshd_config.d/*.conf\n')
     const dropin = readFileSync(tree.hostPath(SSH_KEYGEN_DROPIN_PATH), 'utf8')
     // keygen must run before Debian's `sshd -t`, which fails without keys: reset the list, keygen first.
-    expect(dropin.split('\n').filter((l) => l.startsWith('ExecStartPre'))).toEqual(['ExecStartPre=', 'ExecStartPre=/usr/bin/ssh-keygen -A', 'ExecStartPre=/usr/sbin/sshd -t'])
+    expect(dropin.split('\n').filter((l) => l.startsWith('ExecStartPre'))).toEqual([
+      'ExecStartPre=',
+      `ExecStartPre=/bin/sh -c 'test -e /etc/ssh/ssh_host_ed25519_key || exec /usr/bin/ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key'`,
+      'ExecStartPre=/usr/sbin/sshd -t',
+    ])
+    // sshd looks only for the key the first start makes (no errors for the RSA/ECDSA keys that never exist).
+    expect(readFileSync(tree.hostPath(SSH_HOSTKEY_CONFIG_PATH), 'utf8')).toMatch(/^HostKey \/etc\/ssh\/ssh_host_ed25519_key$/m)
     expect([...tree.entries.keys()].some((k) => k.includes('ssh_host_'))).toBe(false)
   })
 
