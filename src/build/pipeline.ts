@@ -21,6 +21,7 @@ import type {Recipe} from '../recipe/types.js'
 import {quietSteps, type StepRunner, timedSteps} from '../core/steps.js'
 import {buildRootfs} from '../rootfs/build.js'
 import {deriveVerityIdentity, formatVerity} from '../verity/format.js'
+import {FIRST_BOOT_ENTRY, installFirstBootDone, NORMAL_ENTRY} from './first-boot.js'
 import type {Artifact, BuildManifest} from './manifest.js'
 import {PLATFORMS, type PlatformName} from './platforms.js'
 
@@ -73,6 +74,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
       const initrd = await timed('initrd', 'Building the initrd', async () =>
         buildInitrd({recipe: initrdRecipe, lock: initrdLock, cache, offline: opts.offline, kernel: {modulesDir: tree.hostPath(`usr/lib/modules/${kernelVersion}`), version: kernelVersion}, out: join(staging, 'initrd.img'), sourceDateEpoch: epoch}),
       )
+      installFirstBootDone(tree)
       const usr = await timed('usr', 'Making the /usr image', (reporter) => makeUsrImage(tree, {filesystem: 'erofs', compression: 'lz4', output: join(staging, 'usr.erofs'), seed, epoch, reporter}))
       const id = deriveVerityIdentity(seed)
       const verity = await timed('verity', 'Hashing /usr (dm-verity)', () => formatVerity(usr.path, join(staging, 'usr.verity'), {salt: id.salt, uuid: id.uuid}))
@@ -80,12 +82,17 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
       const sizeOf = (name: string): number => plan.partitions.find((p) => p.name === name)!.sizeBytes
       const root = await timed('root', 'Making the ROOT filesystem', (reporter) => makeRootImage(tree, {output: join(staging, 'root.ext4'), sizeBytes: sizeOf('ROOT'), seed, epoch, label: 'ROOT', reporter}))
       // One platform id per image: the first platform's (qemu and metal builds are separate when ids differ).
-      const cmdline = kernelCommandLine({usrHash: verity.rootHash, usrFs: 'erofs', root: 'PARTLABEL=ROOT', firstBoot: true, platform: platformIds[0]!, extra: recipe.kernel.cmdline})
+      const cmdlineFor = (firstBoot: boolean) =>
+        kernelCommandLine({usrHash: verity.rootHash, usrFs: 'erofs', root: 'PARTLABEL=ROOT', firstBoot, platform: platformIds[0]!, extra: recipe.kernel.cmdline})
+      const cmdline = cmdlineFor(false)
+      const entry = (title: string, options: string) => bootEntry({title, linux: '/keel/vmlinuz-a', initrd: '/keel/initrd-a', options})
+      const title = `${recipe.image.name} ${recipe.image.version} (slot A)`
       const esp = await timed('esp', 'Making the EFI system partition', () =>
         makeEspImage({output: join(staging, 'esp.vfat'), sizeBytes: sizeOf('EFI-SYSTEM'), seed, epoch, files: {
           'EFI/BOOT/BOOTX64.EFI': {hostPath: SYSTEMD_BOOT_EFI},
-          'loader/loader.conf': {content: loaderConf('keel-a.conf')},
-          'loader/entries/keel-a.conf': {content: bootEntry({title: `${recipe.image.name} ${recipe.image.version} (slot A)`, linux: '/keel/vmlinuz-a', initrd: '/keel/initrd-a', options: cmdline})},
+          'loader/loader.conf': {content: loaderConf(FIRST_BOOT_ENTRY)},
+          [`loader/entries/${FIRST_BOOT_ENTRY}`]: {content: entry(`${title}, first boot`, cmdlineFor(true))},
+          [`loader/entries/${NORMAL_ENTRY}`]: {content: entry(title, cmdline)},
           'keel/vmlinuz-a': {hostPath: tree.hostPath(`boot/${kernelFile}`)},
           'keel/initrd-a': {hostPath: initrd.path},
         }}),

@@ -39,6 +39,12 @@ say "keel-check key $(cut -d' ' -f1-2 /home/core/.ssh/authorized_keys.d/ignition
 say "keel-check user $(id -un 500) $(stat -c %U /home/core/.ssh)"
 if touch /usr/keel-probe 2>/dev/null; then say "keel-check usr-write allowed"; else say "keel-check usr-write refused"; fi
 say "keel-check sshd $(systemctl is-active ssh.service) $(ls /etc/ssh/ | grep -c '^ssh_host_.*_key$')"
+say "keel-check firstboot-arg $(grep -c ignition.firstboot /proc/cmdline)"
+# the ESP: where systemd-gpt-auto-generator automounted it (/boot, triggered by the ls), else a private mount
+ls /boot/loader/ >/dev/null 2>&1
+esp=$(findmnt -n -o TARGET --source "$(readlink -f /dev/disk/by-partlabel/EFI-SYSTEM)" | head -n 1)
+if [ -z "$esp" ]; then esp=/run/keel-check-esp; mkdir -p "$esp"; mount -o ro -t vfat /dev/disk/by-partlabel/EFI-SYSTEM "$esp"; fi
+say "keel-check loader-default $(sed -n 's/^default //p' "$esp/loader/loader.conf")"
 say ${MARKER}
 `
 
@@ -58,7 +64,7 @@ function ignitionConfig(key: string): object {
         {
           name: 'keel-check.service',
           enabled: true,
-          contents: '[Unit]\nDescription=keel boot test checks\nAfter=ssh.service\n\n[Service]\nType=oneshot\nExecStart=/etc/keel-check.sh\n\n[Install]\nWantedBy=multi-user.target\n',
+          contents: '[Unit]\nDescription=keel boot test checks\nAfter=ssh.service keel-firstboot-done.service\n\n[Service]\nType=oneshot\nExecStart=/etc/keel-check.sh\n\n[Install]\nWantedBy=multi-user.target\n',
         },
       ],
     },
@@ -132,6 +138,9 @@ describe('keel build recipes/base.yaml --platform qemu', () => {
     expect(checks.get('user')).toBe('core core')
     // sshd came up on its first start with exactly one (Ed25519) host key, made on the machine.
     expect(checks.get('sshd')).toBe('active 1')
+    // The first boot ran the one-shot entry (with ignition.firstboot); once up, the default is the normal one.
+    expect(checks.get('firstboot-arg')).toBe('1')
+    expect(checks.get('loader-default')).toBe('keel-a.conf')
     // The command line the ESP entry carried is the one the kernel booted with.
     const rootHash = builds[0]!.manifest.slots.A!.rootHash
     expect(boot.lines.some((l) => l.includes('Kernel command line:') && l.includes(`usrhash=${rootHash}`))).toBe(true)
