@@ -16,6 +16,7 @@ import {
 import {type ImageResult, type ToolInvocation, versionLine, writeImageAtomically} from './output.js'
 import {type Compression, formatCompression} from './compression.js'
 import {assertSamePaths, type ImageManifest, largestId, SPECIAL_TYPES} from './subtree.js'
+import type {UsrImageInput} from './usr.js'
 
 export interface ErofsPlanOptions {
   /** Directory whose contents become the image root. */
@@ -107,15 +108,8 @@ export function stampErofs(image: string, manifest: ImageManifest): ErofsStampPl
   }
 }
 
-export interface MakeErofsOptions {
-  source: string
-  manifest: ImageManifest
-  output: string
-  compression: Compression
-  uuid: string
-  epoch: number
-  reporter?: Reporter
-}
+/** What every /usr image maker receives (usr.ts): erofs uses all of it. */
+export type MakeErofsOptions = UsrImageInput
 
 export async function makeErofs(o: MakeErofsOptions): Promise<ImageResult & {patchedInodes: number}> {
   const started = performance.now()
