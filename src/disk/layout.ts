@@ -3,6 +3,7 @@ import {existsSync, readFileSync} from 'node:fs'
 import {dirname, resolve} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {type Diagnostic, error, hasErrors} from '../core/diagnostics.js'
+import {schemaDiagnostics} from '../core/schema.js'
 import {DiagnosticsError, KeelError} from '../core/errors.js'
 import type {Location} from '../core/source.js'
 import {parseYaml, type PathSegment, pointerToPath, type PositionMap} from '../core/yaml.js'
@@ -124,15 +125,7 @@ export function parseLayoutFile(file: string, text: string): {layer?: LayoutLaye
   if (typeof value !== 'object' || Array.isArray(value)) {
     return {diagnostics: [error('a layout must be a mapping (disk, partitions, ...)', parsed.positions.value([]))]}
   }
-  const seen = new Set<string>()
-  for (const e of validate(value)) {
-    const d = schemaDiagnostic(e, parsed.positions)
-    const key = d && `${d.location?.line}:${d.location?.col}:${d.message}`
-    if (d && key && !seen.has(key)) {
-      seen.add(key)
-      diagnostics.push(d)
-    }
-  }
+  diagnostics.push(...schemaDiagnostics(validate(value), (e) => schemaDiagnostic(e, parsed.positions)))
   if (hasErrors(diagnostics)) return {diagnostics}
   const raw = value as RawLayout
   const layer: LayoutLayer = {file, raw, positions: parsed.positions}

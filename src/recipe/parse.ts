@@ -2,6 +2,7 @@ import {Ajv, type ErrorObject} from 'ajv'
 import {readFileSync} from 'node:fs'
 import {fileURLToPath} from 'node:url'
 import {type Diagnostic, error, warning} from '../core/diagnostics.js'
+import {schemaDiagnostics} from '../core/schema.js'
 import type {Location} from '../core/source.js'
 import {parseYaml, type PathSegment, pointerToPath, type PositionMap} from '../core/yaml.js'
 import type {FileSpec, GroupSpec, ImageIdentity, PackageSpec, SourceSpec, UserSpec} from './types.js'
@@ -84,16 +85,7 @@ export function parseRecipeFile(
   const includes = Array.isArray(rawInclude)
     ? rawInclude.flatMap((p, i) => (typeof p === 'string' ? [{path: p, location: parsed.positions.value(['include', i])}] : []))
     : []
-  // ajv reports one error per failing oneOf branch; keep one diagnostic per location and message.
-  const seen = new Set<string>()
-  for (const e of validate(value)) {
-    const d = schemaDiagnostic(e, parsed.positions)
-    const key = d && `${d.location?.line}:${d.location?.col}:${d.message}`
-    if (d && key && !seen.has(key)) {
-      seen.add(key)
-      diagnostics.push(d)
-    }
-  }
+  diagnostics.push(...schemaDiagnostics(validate(value), (e) => schemaDiagnostic(e, parsed.positions)))
   if (diagnostics.some((d) => d.severity === 'error')) return {includes, diagnostics}
   const layer = toLayer(file, value as RawRecipe, parsed.positions, diagnostics)
   return {layer, includes, diagnostics}
