@@ -1,6 +1,6 @@
 import {mkdtempSync, readdirSync, renameSync, rmSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
-import {basename, join, resolve as resolvePath} from 'node:path'
+import {basename, dirname, join, resolve as resolvePath} from 'node:path'
 import {fileURLToPath} from 'node:url'
 import {bootEntry, kernelCommandLine, loaderConf} from '../boot/cmdline.js'
 import {writeFileAtomic} from '../core/atomic.js'
@@ -131,7 +131,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
 /** Each platform's formats from the one raw disk; raw is kept only when a platform ships it. */
 async function convert(raw: string, platforms: PlatformName[]): Promise<Artifact[]> {
   const out: Artifact[] = []
-  const dir = raw.slice(0, raw.lastIndexOf('/'))
+  const dir = dirname(raw)
   const stem = basename(raw, '.raw')
   for (const platform of platforms) {
     for (const format of PLATFORMS[platform].formats) {

@@ -1,4 +1,4 @@
-import {Command, Help, Interfaces} from '@oclif/core'
+import {Command, Help} from '@oclif/core'
 import {exitCodesHelp} from '../core/exit-codes.js'
 
 /** oclif help plus the stable exit-code table on every page. */
@@ -12,4 +12,3 @@ export default class KeelHelp extends Help {
   }
 }
 
-export type {Interfaces}
