@@ -43,6 +43,8 @@ export const HOST_TOOLS = {
   mdir: {debianPackage: 'mtools', purpose: 'test oracle: lists the ESP image', versionArgs: ['-V']},
   'qemu-system-x86_64': {debianPackage: 'qemu-system-x86', purpose: 'boot images (keel boot, boot tests) and probe whether KVM really works', versionArgs: ['--version']},
   'qemu-img': {debianPackage: 'qemu-utils', purpose: 'the throwaway qcow2 overlay each boot runs on', versionArgs: ['--version']},
+  ssh: {debianPackage: 'openssh-client', purpose: 'keel test: runs the checks in the booted guest', versionArgs: ['-V']},
+  'ssh-keygen': {debianPackage: 'openssh-client', purpose: 'keel test: a throwaway Ed25519 login key per run', versionArgs: []},
   cpio: {debianPackage: 'cpio', purpose: 'test oracle: lists and extracts the initrd archives keel writes', versionArgs: ['--version']},
 } as const satisfies Record<string, {debianPackage: string; purpose: string; versionArgs: readonly string[]}>
 
