@@ -15,6 +15,7 @@ export const EXIT_CODES = {
   toolFailed: {code: 9, meaning: 'a host tool failed (command, exit code and stderr tail printed)'},
   conflict: {code: 10, meaning: 'packages conflict or overwrite each other\'s files'},
   bootFailed: {code: 11, meaning: 'the image did not boot to the expected point (console tail printed)'},
+  testFailed: {code: 12, meaning: 'the image booted but at least one keel test check failed (results printed)'},
 } as const satisfies Record<string, {code: number; meaning: string}>
 
 export type ExitName = keyof typeof EXIT_CODES
