@@ -16,6 +16,7 @@ export const EXIT_CODES = {
   conflict: {code: 10, meaning: 'packages conflict or overwrite each other\'s files'},
   bootFailed: {code: 11, meaning: 'the image did not boot to the expected point (console tail printed)'},
   testFailed: {code: 12, meaning: 'the image booted but at least one keel test check failed (results printed)'},
+  releaseConflict: {code: 13, meaning: 'a published release would change (releases are immutable), or another publish holds the release tree'},
 } as const satisfies Record<string, {code: number; meaning: string}>
 
 export type ExitName = keyof typeof EXIT_CODES
