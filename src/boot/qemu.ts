@@ -25,6 +25,11 @@ export interface QemuOptions {
   ignition?: string
   /** Serial console: to a file, or stdio for an interactive session. */
   serial: {file: string} | 'stdio'
+  /**
+   * A second serial port (the guest's /dev/ttyS1) written to this file: a channel for test results that
+   * nothing else writes to, so check lines never interleave with kernel or systemd output on the console.
+   */
+  channel?: {file: string}
   ovmfCode?: string
 }
 
@@ -65,6 +70,7 @@ export function planQemu(opts: QemuOptions): QemuPlan {
     '-nographic',
     '-monitor', 'none',
     '-serial', opts.serial === 'stdio' ? 'stdio' : `file:${opts.serial.file}`,
+    ...(opts.channel ? ['-serial', `file:${opts.channel.file}`] : []),
     '-no-reboot',
   ]
   if (opts.ignition) argv.push('-fw_cfg', `name=${IGNITION_FW_CFG},file=${fwCfgPath(opts.ignition)}`)

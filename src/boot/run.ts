@@ -88,10 +88,58 @@ interface WatchOptions {
   failFast: boolean
   /** Every console line as it arrives. */
   onLine?: (line: string) => void
+  /** The test channel's log (second serial port), watched for the marker too. */
+  channelLog?: string
 }
 
-/** Start QEMU, follow its serial log file, stop at the marker, a failure line, the timeout or QEMU's exit. */
-async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promise<WatchOutcome & {lines: string[]}> {
+/** Follows a log file QEMU appends to: new text since the last read, decoded as UTF-8 across reads, as lines. */
+class LogFollower {
+  private offset = 0
+  private readonly splitter = new LineSplitter()
+  // UTF-8 (systemd's '…'), decoded across read boundaries.
+  private readonly decoder = new StringDecoder('utf8')
+  private readonly buf = Buffer.alloc(1 << 16)
+  readonly lines: string[] = []
+
+  constructor(private readonly path: string) {}
+
+  /** Lines completed since the last call (also appended to `lines`). */
+  poll(): string[] {
+    let fd: number
+    try {
+      fd = openSync(this.path, 'r')
+    } catch {
+      return []
+    }
+    let text = ''
+    try {
+      for (;;) {
+        const n = readSync(fd, this.buf, 0, this.buf.length, this.offset)
+        if (n <= 0) break
+        this.offset += n
+        text += this.decoder.write(this.buf.subarray(0, n))
+      }
+    } finally {
+      closeSync(fd)
+    }
+    const fresh = this.splitter.push(text)
+    this.lines.push(...fresh)
+    return fresh
+  }
+
+  /** Keep the unfinished last line too (a prompt such as 'login: ' never gets its newline). */
+  finish(): void {
+    this.poll()
+    const tail = this.splitter.pending()
+    if (tail) this.lines.push(tail)
+  }
+}
+
+/**
+ * Start QEMU, follow its serial console (and the test channel, when there is one), stop at the marker (on
+ * either), a failure line on the console, the timeout or QEMU's exit.
+ */
+async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promise<WatchOutcome & {lines: string[]; channel: string[]}> {
   const started = performance.now()
   const seconds = (): number => Math.round((performance.now() - started) / 100) / 10
   const qemu = spawnFilter('qemu-system-x86_64', argv)
@@ -106,46 +154,25 @@ async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promi
     },
     (err: unknown) => (exited = err instanceof ToolFailedError ? err.stderrTail || err.message : String(err)),
   )
-  const lines: string[] = []
-  const splitter = new LineSplitter()
-  // UTF-8 (systemd's '…'), decoded across read boundaries.
-  const decoder = new StringDecoder('utf8')
-  let offset = 0
-  const buf = Buffer.alloc(1 << 16)
-  const readNew = (): string => {
-    let fd: number
-    try {
-      fd = openSync(log, 'r')
-    } catch {
-      return ''
-    }
-    try {
-      let text = ''
-      for (;;) {
-        const n = readSync(fd, buf, 0, buf.length, offset)
-        if (n <= 0) break
-        offset += n
-        text += decoder.write(buf.subarray(0, n))
-      }
-      return text
-    } finally {
-      closeSync(fd)
-    }
-  }
+  const serial = new LogFollower(log)
+  const channel = opts.channelLog ? new LogFollower(opts.channelLog) : undefined
+  const collected = (): {lines: string[]; channel: string[]} => ({lines: serial.lines, channel: channel?.lines ?? []})
   try {
     for (;;) {
-      for (const line of splitter.push(readNew())) {
-        lines.push(line)
+      for (const line of channel?.poll() ?? []) {
+        if (opts.marker && lineMatches(line, opts.marker)) return {kind: 'marker', seconds: seconds(), line, ...collected()}
+      }
+      for (const line of serial.poll()) {
         opts.onLine?.(line)
-        if (opts.marker && lineMatches(line, opts.marker)) return {kind: 'marker', seconds: seconds(), line, lines}
-        if (opts.failFast && failureIn(line)) return {kind: 'failure', seconds: seconds(), line, lines}
+        if (opts.marker && lineMatches(line, opts.marker)) return {kind: 'marker', seconds: seconds(), line, ...collected()}
+        if (opts.failFast && failureIn(line)) return {kind: 'failure', seconds: seconds(), line, ...collected()}
       }
       if (exited !== undefined) {
-        const tail = splitter.pending()
-        if (tail) lines.push(tail)
-        return {kind: 'exited', seconds: seconds(), message: exited, ok: exitedOk, lines}
+        serial.finish()
+        channel?.finish()
+        return {kind: 'exited', seconds: seconds(), message: exited, ok: exitedOk, ...collected()}
       }
-      if (seconds() >= opts.timeoutS) return {kind: 'timeout', seconds: seconds(), lines}
+      if (seconds() >= opts.timeoutS) return {kind: 'timeout', seconds: seconds(), ...collected()}
       await new Promise((r) => setTimeout(r, 200))
     }
   } finally {
@@ -168,6 +195,11 @@ export interface BootOptions {
   marker?: string | RegExp
   /** Each console line as it arrives (keel boot shows the console with it). */
   onLine?: (line: string) => void
+  /**
+   * Give the guest a second serial port, /dev/ttyS1, logged apart from the console: check scripts write
+   * their results there (and may print the marker there) without interleaving with kernel or systemd lines.
+   */
+  channel?: boolean
   reporter?: Reporter
 }
 
@@ -182,6 +214,8 @@ export interface BootResult {
   consoleLog?: string
   /** The console as lines (escapes removed). */
   lines: string[]
+  /** What the guest wrote to /dev/ttyS1, as lines (empty without `channel`). */
+  channel: string[]
   argv: string[]
 }
 
@@ -222,11 +256,18 @@ export async function bootAndWait(opts: BootOptions): Promise<BootResult> {
       sshPort: opts.sshPort,
       ignition: opts.ignition ? resolvePath(opts.ignition) : undefined,
       serial: {file: consoleLog},
+      channel: opts.channel ? {file: join(runDir, 'channel.log')} : undefined,
     })
     copyFileSync(OVMF_VARS, plan.files.vars)
     await run('qemu-img', overlayArgs(image, imageFormat(head), plan.files.overlay))
     reporter.info(`booting ${opts.image} under ${accel.toUpperCase()}`)
-    const outcome = await watchQemu(plan.argv, consoleLog, {marker: opts.marker, timeoutS: opts.timeoutS, failFast: true, onLine: opts.onLine})
+    const outcome = await watchQemu(plan.argv, consoleLog, {
+      marker: opts.marker,
+      timeoutS: opts.timeoutS,
+      failFast: true,
+      onLine: opts.onLine,
+      channelLog: opts.channel ? join(runDir, 'channel.log') : undefined,
+    })
     const keptLog = opts.consoleLog ? consoleLog : undefined
     if (outcome.kind === 'exited' && !outcome.ok) {
       throw new KeelError(`QEMU failed after ${outcome.seconds} s (${accel}): ${outcome.message.trim()}`, 'toolFailed')
@@ -246,6 +287,7 @@ export async function bootAndWait(opts: BootOptions): Promise<BootResult> {
       seconds: outcome.seconds,
       consoleLog: keptLog,
       lines: outcome.lines,
+      channel: outcome.channel,
       argv: plan.argv,
     }
   } finally {

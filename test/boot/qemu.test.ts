@@ -35,6 +35,11 @@ describe('planQemu', () => {
     expect(after(tcg.argv, '-m')).toEqual(['2048'])
   })
 
+  it("adds the test channel as a second serial port (the guest's ttyS1) after the console", () => {
+    const p = planQemu({runDir: '/r', accel: 'tcg', memoryMiB: 512, cpus: 1, serial: {file: '/r/console.log'}, channel: {file: '/r/channel.log'}})
+    expect(after(p.argv, '-serial')).toEqual(['file:/r/console.log', 'file:/r/channel.log'])
+  })
+
   it('escapes commas in file names as QEMU options need', () => {
     const p = planQemu({runDir: '/r', accel: 'tcg', memoryMiB: 512, cpus: 1, ignition: '/a,b/c.ign', serial: {file: '/r/log'}})
     expect(after(p.argv, '-fw_cfg')).toEqual(['name=opt/com.coreos/config,file=/a,,b/c.ign'])
