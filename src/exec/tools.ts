@@ -7,8 +7,8 @@ import {MissingToolError} from '../core/errors.js'
  * the runner refuses a program that is not listed here, so the table cannot drift from the code.
  */
 export const HOST_TOOLS = {
-  xz: {debianPackage: 'xz-utils', purpose: 'decompress .deb data and Packages.xz', versionArgs: ['--version']},
-  zstd: {debianPackage: 'zstd', purpose: 'decompress .deb data (zstd members)', versionArgs: ['--version']},
+  xz: {debianPackage: 'xz-utils', purpose: 'decompress .deb data and Packages.xz; the metal image\'s optional .img.xz', versionArgs: ['--version']},
+  zstd: {debianPackage: 'zstd', purpose: 'decompress .deb data (zstd members); compress the metal image and the update payload', versionArgs: ['--version']},
   gpgv: {debianPackage: 'gpgv', purpose: 'verify InRelease signatures', versionArgs: ['--version']},
   ldconfig: {debianPackage: 'libc-bin', purpose: 'build ld.so.cache offline (ldconfig -r)', versionArgs: ['--version']},
   depmod: {debianPackage: 'kmod', purpose: 'build modules.dep offline (depmod -b)', versionArgs: ['--version']},
@@ -42,9 +42,10 @@ export const HOST_TOOLS = {
   mcopy: {debianPackage: 'mtools', purpose: 'copy files into the ESP image without mounting it', versionArgs: ['-V']},
   mdir: {debianPackage: 'mtools', purpose: 'test oracle: lists the ESP image', versionArgs: ['-V']},
   'qemu-system-x86_64': {debianPackage: 'qemu-system-x86', purpose: 'boot images (keel boot, boot tests) and probe whether KVM really works', versionArgs: ['--version']},
-  'qemu-img': {debianPackage: 'qemu-utils', purpose: 'the throwaway qcow2 overlay each boot runs on', versionArgs: ['--version']},
+  'qemu-img': {debianPackage: 'qemu-utils', purpose: 'qcow2 and stream-optimized VMDK artifacts; the throwaway qcow2 overlay each boot runs on', versionArgs: ['--version']},
   ssh: {debianPackage: 'openssh-client', purpose: 'keel test: runs the checks in the booted guest', versionArgs: ['-V']},
   'ssh-keygen': {debianPackage: 'openssh-client', purpose: 'keel test: a throwaway Ed25519 login key per run', versionArgs: []},
+  gzip: {debianPackage: 'gzip', purpose: 'test oracle: decompresses the .gz artifacts (keel writes gzip with node:zlib)', versionArgs: ['--version']},
   cpio: {debianPackage: 'cpio', purpose: 'test oracle: lists and extracts the initrd archives keel writes', versionArgs: ['--version']},
 } as const satisfies Record<string, {debianPackage: string; purpose: string; versionArgs: readonly string[]}>
 
