@@ -1,6 +1,7 @@
 import {Command, Flags, Errors} from '@oclif/core'
 import {type Diagnostic, formatDiagnostics} from '../core/diagnostics.js'
 import {KeelError} from '../core/errors.js'
+import {exitCode, type ExitName} from '../core/exit-codes.js'
 import {setCommandLogger} from '../exec/run.js'
 import {progressMode, Steps} from './progress.js'
 
@@ -26,6 +27,14 @@ export abstract class KeelCommand<T> extends Command {
   /** Human-readable stdout for the result (without --json). */
   protected abstract renderText(result: T): string
 
+  /**
+   * A result that is printed whole but still means failure (a test check failed, a disk has problems)
+   * names its exit code here; the default is success.
+   */
+  protected resultExit(_result: T): ExitName | undefined {
+    return undefined
+  }
+
   async run(): Promise<T | undefined> {
     const argv = this.argv
     this.json = argv.includes('--json')
@@ -36,6 +45,8 @@ export abstract class KeelCommand<T> extends Command {
       const result = await this.execute()
       const text = this.json ? `${JSON.stringify(result, null, 2)}\n` : this.renderText(result)
       if (text) process.stdout.write(text.endsWith('\n') ? text : `${text}\n`)
+      const failed = this.resultExit(result)
+      if (failed) process.exitCode = exitCode(failed)
       return result
     } catch (err) {
       process.exitCode = this.report(err)

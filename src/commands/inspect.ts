@@ -1,11 +1,12 @@
 import {Args, Flags} from '@oclif/core'
 import {KeelCommand} from '../cli/base-command.js'
+import type {ExitName} from '../core/exit-codes.js'
 import {type InspectReport, inspectGpt, renderInspect} from '../disk/inspect.js'
 import {readGpt} from '../disk/read.js'
 import {readSlotVerity} from '../disk/verity-info.js'
 
 export default class Inspect extends KeelCommand<InspectReport> {
-  static override description = 'Show a raw disk image: partition table, A/B slot state and the slot that boots next, verity root hashes, a layout bar'
+  static override description = 'Show a raw disk image: partition table, A/B slot state and the slot that boots next, verity root hashes, a layout bar (exits 7 when the GPT has problems, after showing them)'
 
   static override examples = ['<%= config.bin %> inspect out/keel.img', '<%= config.bin %> inspect out/keel.img --json']
 
@@ -28,5 +29,10 @@ export default class Inspect extends KeelCommand<InspectReport> {
 
   protected renderText(report: InspectReport): string {
     return renderInspect(report, this.width)
+  }
+
+  /** The table was readable (perhaps only from one copy) but the disk has problems: like `sgdisk -v`, not 0. */
+  protected override resultExit(report: InspectReport): ExitName | undefined {
+    return report.problems.length ? 'integrity' : undefined
   }
 }

@@ -1,5 +1,5 @@
 import {createHash} from 'node:crypto'
-import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {copyFileSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -71,5 +71,19 @@ describe('keel inspect', () => {
     const missing = keel(['inspect', join(dir, 'nope.img')])
     expect(missing.status).toBe(3)
     expect(missing.stderr).toMatch(/cannot open .*nope\.img: no such file/)
+  })
+
+  it('a disk whose primary GPT is damaged is still shown, from the backup, with the problem, and exits 7', () => {
+    const damaged = join(dir, 'damaged.img')
+    copyFileSync(disk, damaged)
+    // Byte 0x10 of LBA 1 is inside the primary header's own CRC32 field.
+    const fd = openSync(damaged, 'r+')
+    writeSync(fd, Buffer.from([0xde, 0xad]), 0, 2, 512 + 0x10)
+    closeSync(fd)
+    const r = keel(['inspect', damaged])
+    expect(r.status).toBe(7)
+    expect(r.stdout).toContain('table read from the backup copy')
+    expect(r.stdout).toMatch(/! primary GPT: .*CRC32/)
+    expect(r.stdout).toContain('Slots (next boot: USR-A)')
   })
 })
