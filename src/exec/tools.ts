@@ -41,12 +41,15 @@ export const HOST_TOOLS = {
   mmd: {debianPackage: 'mtools', purpose: 'create directories in the ESP image without mounting it', versionArgs: ['-V']},
   mcopy: {debianPackage: 'mtools', purpose: 'copy files into the ESP image without mounting it', versionArgs: ['-V']},
   mdir: {debianPackage: 'mtools', purpose: 'test oracle: lists the ESP image', versionArgs: ['-V']},
+  mdel: {debianPackage: 'mtools', purpose: 'remove a slot\'s old boot entries from the ESP of a disk image (slot install)', versionArgs: ['-V']},
   'qemu-system-x86_64': {debianPackage: 'qemu-system-x86', purpose: 'boot images (keel boot, boot tests) and probe whether KVM really works', versionArgs: ['--version']},
   'qemu-img': {debianPackage: 'qemu-utils', purpose: 'qcow2 and stream-optimized VMDK artifacts; the throwaway qcow2 overlay each boot runs on', versionArgs: ['--version']},
   ssh: {debianPackage: 'openssh-client', purpose: 'keel test: runs the checks in the booted guest', versionArgs: ['-V']},
   'ssh-keygen': {debianPackage: 'openssh-client', purpose: 'keel test: a throwaway Ed25519 login key per run', versionArgs: []},
   gzip: {debianPackage: 'gzip', purpose: 'test oracle: decompresses the .gz artifacts (keel writes gzip with node:zlib)', versionArgs: ['--version']},
   cpio: {debianPackage: 'cpio', purpose: 'test oracle: lists and extracts the initrd archives keel writes', versionArgs: ['--version']},
+  gpg: {debianPackage: 'gnupg', purpose: 'test oracle: gpg --verify on release signatures (private GNUPGHOME)', versionArgs: ['--version']},
+  sha256sum: {debianPackage: 'coreutils', purpose: 'test oracle: sha256sum -c on release SHA256SUMS', versionArgs: ['--version']},
 } as const satisfies Record<string, {debianPackage: string; purpose: string; versionArgs: readonly string[]}>
 
 export type ToolName = keyof typeof HOST_TOOLS
