@@ -31,6 +31,11 @@ export interface QemuOptions {
    */
   channel?: {file: string}
   ovmfCode?: string
+  /**
+   * Boot this disk file itself instead of the run's overlay: a working copy that lives across several boots
+   * (A/B checks), written by the guest and edited by keel between boots. Never a build artifact.
+   */
+  disk?: {file: string; format: 'raw' | 'qcow2'}
 }
 
 export interface QemuPlan {
@@ -64,7 +69,7 @@ export function planQemu(opts: QemuOptions): QemuPlan {
     '-m', String(opts.memoryMiB),
     '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${fwCfgPath(opts.ovmfCode ?? OVMF_CODE)}`,
     '-drive', `if=pflash,format=raw,unit=1,file=${fwCfgPath(vars)}`,
-    '-drive', `if=virtio,format=qcow2,file=${fwCfgPath(overlay)}`,
+    '-drive', opts.disk ? `if=virtio,format=${opts.disk.format},file=${fwCfgPath(opts.disk.file)}` : `if=virtio,format=qcow2,file=${fwCfgPath(overlay)}`,
     '-netdev', netdev,
     '-device', 'virtio-net-pci,netdev=net0',
     '-nographic',

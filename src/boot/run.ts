@@ -1,4 +1,4 @@
-import {accessSync, constants, copyFileSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync} from 'node:fs'
+import {accessSync, constants, copyFileSync, existsSync, mkdtempSync, openSync, readSync, closeSync, rmSync, statSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {StringDecoder} from 'node:string_decoder'
 import {join, resolve as resolvePath} from 'node:path'
@@ -292,5 +292,86 @@ export async function bootAndWait(opts: BootOptions): Promise<BootResult> {
     }
   } finally {
     rmSync(runDir, {recursive: true, force: true})
+  }
+}
+
+export interface InPlaceBootOptions {
+  /**
+   * Kept across boots, owned by the caller: the OVMF variable store (systemd-boot's EFI variables —
+   * LoaderEntryDefault, the random seed — must survive a reboot like NVRAM does) and each boot's logs.
+   */
+  sessionDir: string
+  /** A raw working copy of a disk, booted as is: the guest's writes (ESP renames, ROOT) stay in it. */
+  disk: string
+  ignition?: string
+  kvm: KvmMode
+  timeoutS: number
+  /** Stop at this line on the console or the test channel; without it, run until the guest reboots or powers off. */
+  marker?: string | RegExp
+  /** Stop at emergency-mode or panic lines (default). False watches a boot that is meant to fail and reboot. */
+  failFast?: boolean
+  reporter?: Reporter
+}
+
+export interface InPlaceBootResult {
+  accel: Accel
+  /** 1 for the session's first boot, then 2, 3... (also in the log names). */
+  boot: number
+  /** marker: the line was seen; exited: the guest rebooted or powered off (QEMU runs with -no-reboot); timeout. */
+  ended: 'marker' | 'exited' | 'timeout' | 'failure'
+  seconds: number
+  /** The failure line, with ended 'failure'. */
+  failureLine?: string
+  lines: string[]
+  channel: string[]
+  consoleLog: string
+}
+
+/**
+ * One boot of a disk that lives on across boots: unlike bootAndWait there is no overlay and no fresh firmware
+ * state, so what one boot leaves behind (a boot counter spent, an entry marked bad, EFI variables) is what the
+ * next boot starts from. A guest reboot ends the run (QEMU exits), so the caller can inspect or edit the disk
+ * between boots and then call this again with the same session directory.
+ */
+export async function bootInPlace(opts: InPlaceBootOptions): Promise<InPlaceBootResult> {
+  const reporter = opts.reporter ?? silentReporter
+  const disk = resolvePath(opts.disk)
+  const head = Buffer.alloc(4)
+  try {
+    const fd = openSync(disk, 'r')
+    readSync(fd, head, 0, 4, 0)
+    closeSync(fd)
+  } catch {
+    throw new KeelError(`cannot read disk ${opts.disk}`, 'input')
+  }
+  const {accel} = await chooseAccel(opts.kvm, reporter)
+  const dir = resolvePath(opts.sessionDir)
+  let boot = 1
+  while (existsSync(join(dir, `console-${boot}.log`))) boot++
+  const consoleLog = join(dir, `console-${boot}.log`)
+  const channelLog = join(dir, `channel-${boot}.log`)
+  const plan = planQemu({
+    runDir: dir,
+    accel,
+    memoryMiB: 2048,
+    cpus: 2,
+    ignition: opts.ignition ? resolvePath(opts.ignition) : undefined,
+    serial: {file: consoleLog},
+    channel: {file: channelLog},
+    disk: {file: disk, format: imageFormat(head)},
+  })
+  if (!existsSync(plan.files.vars)) copyFileSync(OVMF_VARS, plan.files.vars)
+  reporter.info(`boot ${boot} of ${opts.disk} under ${accel.toUpperCase()}`)
+  const outcome = await watchQemu(plan.argv, consoleLog, {marker: opts.marker, timeoutS: opts.timeoutS, failFast: opts.failFast ?? true, channelLog})
+  if (outcome.kind === 'exited' && !outcome.ok) throw new KeelError(`QEMU failed after ${outcome.seconds} s (${accel}): ${outcome.message.trim()}`, 'toolFailed')
+  return {
+    accel,
+    boot,
+    ended: outcome.kind,
+    seconds: outcome.seconds,
+    ...(outcome.kind === 'failure' ? {failureLine: outcome.line} : {}),
+    lines: outcome.lines,
+    channel: outcome.channel,
+    consoleLog,
   }
 }
