@@ -2,12 +2,13 @@ import {FACT_PRELUDE, parseFacts, verdict} from './facts.js'
 import type {Check, CheckOutcome} from './types.js'
 
 /**
- * Extra check: Ignition runs once. This first boot came up through the entry that carries
- * `ignition.firstboot`, and once the system was up keel-firstboot-done switched loader.conf's default to an
- * entry without it, so later boots are normal boots.
+ * Extra check: Ignition runs once. This first boot came up with `ignition.firstboot`, and once the system
+ * was up keel-firstboot-done made the loader's default an entry without it, so later boots are normal boots.
+ * loader.conf's `default` may be a glob (A/B entries with boot counting): every entry it matches counts.
  */
 
 // The ESP: where systemd-gpt-auto-generator automounted it (/boot, triggered by the ls), else a private mount.
+// `case NAME in $default)` matches the entry file names against the default as a glob, as systemd-boot does.
 export const FIRST_BOOT_SCRIPT = `${FACT_PRELUDE}
 fact firstboot-arg "$(tr ' ' '\\n' < /proc/cmdline | grep -c '^ignition.firstboot')"
 fact done-unit "$(systemctl show -p Result --value keel-firstboot-done.service) $(systemctl is-active keel-firstboot-done.service)"
@@ -16,9 +17,17 @@ dev=$(readlink -f /dev/disk/by-partlabel/EFI-SYSTEM)
 esp=$(findmnt -n -o TARGET --source "$dev" | head -n 1)
 if [ -z "$esp" ]; then esp=/run/keel-test-esp; mkdir -p "$esp"; mount -o ro -t vfat "$dev" "$esp"; fi
 default=$(sed -n 's/^default //p' "$esp/loader/loader.conf")
+matched=""; flagged=0
+for entry in "$esp"/loader/entries/*.conf; do
+  name=$(basename "$entry")
+  case "$name" in $default)
+    matched="$matched $name"
+    if grep '^options' "$entry" | grep -q 'ignition.firstboot'; then flagged=$((flagged + 1)); fi;;
+  esac
+done
 fact loader-default "$default"
-fact default-has-firstboot "$(grep '^options' "$esp/loader/entries/$default" 2>/dev/null | grep -c 'ignition.firstboot')"
-fact default-entry-exists "$(test -f "$esp/loader/entries/$default" && echo yes || echo no)"
+fact default-entries "$matched"
+fact default-has-firstboot "$flagged"
 `
 
 export function firstBootVerdict(stdout: string): CheckOutcome {
@@ -28,10 +37,10 @@ export function firstBootVerdict(stdout: string): CheckOutcome {
     [
       {what: 'ignition.firstboot on this boot\'s command line', ok: seen('firstboot-arg') === '1', saw: seen('firstboot-arg'), want: '1'},
       {what: 'keel-firstboot-done.service', ok: seen('done-unit') === 'success active', saw: seen('done-unit'), want: 'success active'},
-      {what: 'loader.conf default entry exists', ok: seen('default-entry-exists') === 'yes', saw: `${seen('loader-default')} ${seen('default-entry-exists')}`},
-      {what: 'the default entry has no ignition.firstboot', ok: seen('default-has-firstboot') === '0', saw: seen('default-has-firstboot'), want: '0'},
+      {what: `entries matching the loader default '${seen('loader-default')}'`, ok: seen('default-entries') !== '', saw: seen('default-entries')},
+      {what: 'default entries with ignition.firstboot', ok: seen('default-has-firstboot') === '0', saw: seen('default-has-firstboot'), want: '0'},
     ],
-    `first boot ran with ignition.firstboot; the default is now ${seen('loader-default')} (a normal boot)`,
+    `first boot ran with ignition.firstboot; the default now boots ${seen('default-entries') || '?'} (normal boot)`,
     facts,
   )
 }

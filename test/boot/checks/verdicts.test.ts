@@ -136,12 +136,14 @@ describe('extras: sshd and first boot', () => {
     )
   })
 
-  it('first boot: flag on this boot, default switched to an entry without it', () => {
-    const good = 'firstboot-arg=1\ndone-unit=success active\nloader-default=keel-a.conf\ndefault-has-firstboot=0\ndefault-entry-exists=yes\n'
+  it('first boot: flag on this boot, the default (a glob) matches only entries without it', () => {
+    const good = 'firstboot-arg=1\ndone-unit=success active\nloader-default=keel-[ab][+.]*\ndefault-entries= keel-a.conf\ndefault-has-firstboot=0\n'
     const r = firstBootVerdict(good)
-    expect(r).toMatchObject({status: 'pass', detail: 'first boot ran with ignition.firstboot; the default is now keel-a.conf (a normal boot)'})
-    const stuck = firstBootVerdict(good.replace('keel-a.conf', 'keel-a-firstboot.conf').replace('default-has-firstboot=0', 'default-has-firstboot=1'))
+    expect(r).toMatchObject({status: 'pass', detail: 'first boot ran with ignition.firstboot; the default now boots keel-a.conf (normal boot)'})
+    const stuck = firstBootVerdict(good.replace('default-entries= keel-a.conf', 'default-entries= keel-a-firstboot.conf').replace('default-has-firstboot=0', 'default-has-firstboot=1'))
     expect(stuck.status).toBe('fail')
-    expect(stuck.detail).toBe("the default entry has no ignition.firstboot: '1', want '0'")
+    expect(stuck.detail).toBe("default entries with ignition.firstboot: '1', want '0'")
+    const none = firstBootVerdict(good.replace('default-entries= keel-a.conf', 'default-entries='))
+    expect(none.detail).toBe("entries matching the loader default 'keel-[ab][+.]*': (nothing)")
   })
 })
