@@ -18,11 +18,16 @@ export interface CmdlineInput {
   platform: string
   /** The recipe's kernel.cmdline, appended as given. */
   extra?: readonly string[]
+  /**
+   * The slot's usr and usr-verity PARTUUIDs when they are not the ones derived from the root hash (a slot
+   * holding a byte copy of another slot's /usr has the same hash, so its partitions carry other UUIDs).
+   */
+  usrPartitions?: {data: string; verity: string}
 }
 
 export function kernelCommandLine(input: CmdlineInput): string {
   if (!/^[0-9a-f]{64}$/.test(input.usrHash)) throw new KeelError(`not a sha256 root hash: ${input.usrHash}`, 'internal')
-  const {data, verity} = verityPartitionGuids(input.usrHash)
+  const {data, verity} = input.usrPartitions ?? verityPartitionGuids(input.usrHash)
   const args = [
     `root=${input.root}`,
     'rw',

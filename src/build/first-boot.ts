@@ -1,13 +1,17 @@
+import {KeelError} from '../core/errors.js'
 import type {RootTree} from '../rootfs/tree.js'
+import {ENTRIES_DIR, entryFileName, FIRST_BOOT_ENTRY, SLOT_ENTRY_PATTERN} from '../boot/entries.js'
 
 /**
  * Ignition must run exactly once. systemd-boot cannot add `ignition.firstboot` conditionally (Flatcar's GRUB
  * reads a flag file), so the ESP carries two entries for slot A: the default one-shot entry with the flag and
- * the normal entry without it. On the first boot, once the system is up, a unit switches loader.conf's
- * default to the normal entry; every later boot is a normal boot.
+ * the normal entry without it. On the first boot, once the system is up, a unit points loader.conf's default
+ * at the normal entry (or, if another slot was installed before the first boot, at every slot entry:
+ * SLOT_ENTRY_PATTERN) and deletes the first-boot entry, so Ignition can never run again by accident.
  */
-export const FIRST_BOOT_ENTRY = 'keel-a-firstboot.conf'
-export const NORMAL_ENTRY = 'keel-a.conf'
+export {FIRST_BOOT_ENTRY}
+/** Slot A's normal entry as the build writes it (good: no boot counter). */
+export const NORMAL_ENTRY = entryFileName('A')
 export const FIRST_BOOT_DONE_UNIT = 'keel-firstboot-done.service'
 const SCRIPT_PATH = 'usr/lib/keel/firstboot-done'
 const UNIT_PATH = `usr/lib/systemd/system/${FIRST_BOOT_DONE_UNIT}`
@@ -15,7 +19,7 @@ const UNIT_PATH = `usr/lib/systemd/system/${FIRST_BOOT_DONE_UNIT}`
 // The ESP is found by its partition label. systemd-gpt-auto-generator may already have it mounted (it
 // automounts the ESP on /boot): then that mount is used; otherwise the script mounts it privately.
 const SCRIPT = `#!/bin/sh
-# keel: the first boot is done; boot ${NORMAL_ENTRY} (no ignition.firstboot) from now on.
+# keel: the first boot is done; boot a normal slot entry (no ignition.firstboot) from now on.
 set -eu
 dev=$(readlink -f /dev/disk/by-partlabel/EFI-SYSTEM)
 esp=$(findmnt -n -o TARGET --source "$dev" | head -n 1)
@@ -25,7 +29,14 @@ if [ -z "$esp" ]; then
   mount -t vfat "$dev" "$esp"
   trap 'umount "$esp"' EXIT
 fi
-sed -i 's/^default .*/default ${NORMAL_ENTRY}/' "$esp/loader/loader.conf"
+# Slot A alone: its entry. A slot installed before this first boot (keel test does that) takes part from now
+# on: then any slot entry, ranked by systemd-boot.
+default=${NORMAL_ENTRY}
+for f in "$esp/${ENTRIES_DIR}"/keel-b*.conf; do
+  if [ -e "$f" ]; then default='${SLOT_ENTRY_PATTERN}'; fi
+done
+sed -i "s/^default .*/default $default/" "$esp/loader/loader.conf"
+rm -f "$esp/${ENTRIES_DIR}/${FIRST_BOOT_ENTRY}"
 sync
 `
 
@@ -51,4 +62,24 @@ export function installFirstBootDone(tree: RootTree): string[] {
   const wants = `usr/lib/systemd/system/multi-user.target.wants/${FIRST_BOOT_DONE_UNIT}`
   tree.symlink(wants, `../${FIRST_BOOT_DONE_UNIT}`, {owner})
   return [SCRIPT_PATH, UNIT_PATH, wants]
+}
+
+/** What boot counting needs in the image; Debian ships the blessing half in the systemd-boot package. */
+export const BLESS_BOOT_FILES = ['usr/lib/systemd/systemd-bless-boot', 'usr/lib/systemd/system-generators/systemd-bless-boot-generator', 'usr/lib/systemd/system/systemd-bless-boot.service'] as const
+const HEALTH_CHECK = 'systemd-boot-check-no-failures.service'
+
+/**
+ * The health check of a boot-counted slot: boot-complete.target requires systemd-boot-check-no-failures
+ * (no unit failed once multi-user.target is up), and systemd-bless-boot — pulled in by its generator only
+ * when systemd-boot counted this boot — marks the entry good after it. Enabled statically in /usr (the
+ * [Install] section's RequiredBy=), since /etc belongs to the machine.
+ */
+export function installBootAssessment(tree: RootTree): string[] {
+  const missing = [...BLESS_BOOT_FILES, `usr/lib/systemd/system/${HEALTH_CHECK}`].filter((p) => !tree.get(p))
+  if (missing.length) {
+    throw new KeelError(`boot counting needs ${missing.join(', ')} in the image`, 'input', 'add systemd-boot (systemd-bless-boot) to the recipe\'s packages')
+  }
+  const link = `usr/lib/systemd/system/boot-complete.target.requires/${HEALTH_CHECK}`
+  tree.symlink(link, `../${HEALTH_CHECK}`, {owner: 'keel:boot-assessment'})
+  return [link]
 }

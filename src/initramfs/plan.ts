@@ -1,4 +1,5 @@
 import {KeelError} from '../core/errors.js'
+import {slotFallbackOps} from './slot-fallback.js'
 
 /**
  * What turns a plain rootfs (composed from recipes/initrd.yaml) into a systemd initrd, as data (pure).
@@ -29,6 +30,8 @@ export const DEFAULT_INITRD_MODULES = [
   'nls_cp437',
   'nls_iso8859_1',
   'crc32c_intel',
+  // systemd-boot's EFI variables (which entry booted): the slot fallback reads them in the initrd.
+  'efivarfs',
 ] as const
 
 /**
@@ -97,6 +100,8 @@ export function planInitrd(input: InitrdPlanInput): InitrdOp[] {
   for (const g of input.generators ?? []) {
     if (!(INITRD_GENERATORS as readonly string[]).includes(g)) ops.push({op: 'remove', path: `${GENERATOR_DIR}/${g}`})
   }
+  // A /usr that fails verification marks its boot entry bad and reboots into the other slot.
+  ops.push(...slotFallbackOps())
   // The rootfs stage enabled the image's units here (networkd, getty, timers...); in initrd mode systemd
   // starts initrd.target, and only systemd's initrd units and Ignition's belong in it.
   ops.push({op: 'remove', path: 'etc/systemd/system'})
