@@ -71,6 +71,10 @@ export async function currentGeneration(root: string): Promise<number> {
 /** Read what the tree holds, for the planners. Call it under the tree lock. */
 export async function readTreeState(root: string): Promise<TreeState> {
   const generation = await currentGeneration(root)
+  if (generation === 0 && (await lstat(join(root, TREE.index)).then((st) => !st.isSymbolicLink(), () => false))) {
+    // A copy that followed the links (cp -L, an object-store sync): publishing here would start a new index.
+    throw new KeelError(`${root} has a ${TREE.index} but no 'meta' link: the tree was copied without its symbolic links`, 'input', 'copy release trees with rsync -aH or cp -a, which keep links')
+  }
   let index: ReleaseIndex | undefined
   if (generation > 0) {
     const text = await readFile(join(root, TREE.metaDir, String(generation), TREE.index), 'utf8')

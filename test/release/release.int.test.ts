@@ -183,4 +183,12 @@ describe('bad input is refused before anything is written', () => {
     expect(readFileSync(join(tree, 'releases.json'), 'utf8')).toBe(before)
     expect(readdirSync(join(tree, 'alpha/amd64')).sort()).toEqual(['4527.0.0', '4527.0.1', 'current'])
   })
+
+  it('a tree copied without its links (cp -L, an object-store sync) is refused instead of starting a new index', async () => {
+    const tree = join(work, 'dereferenced')
+    cpSync(join(work, 'tree'), tree, {recursive: true, dereference: true})
+    const err = await rejection(publishRelease(join(work, 'b3'), tree, {key, channel: 'alpha', arch: 'amd64'}))
+    expect(err.exit).toBe('input')
+    expect(err.message).toContain("has a releases.json but no 'meta' link")
+  })
 })
