@@ -13,6 +13,7 @@ import {buildRootfs} from '../rootfs/build.js'
 import {depmodFixup} from '../rootfs/fixups/depmod.js'
 import type {RootTree} from '../rootfs/tree.js'
 import {writeCpioToFd} from './cpio.js'
+import {LIVE_MODULES} from './live.js'
 import {DEFAULT_INITRD_MODULES, type InitrdOp, planInitrd, selectModules} from './plan.js'
 
 export interface InitrdBuildOptions {
@@ -25,6 +26,8 @@ export interface InitrdBuildOptions {
   kernel: {modulesDir: string; version: string}
   /** Module names to include and load (default DEFAULT_INITRD_MODULES). */
   modules?: readonly string[]
+  /** Module names to include but load only on demand (default LIVE_MODULES: live boots modprobe loop). */
+  onDemandModules?: readonly string[]
   /** Output: a zstd-compressed newc cpio. */
   out: string
   sourceDateEpoch: number
@@ -125,7 +128,10 @@ export async function buildInitrd(opts: InitrdBuildOptions, step: StepRunner = q
 /** Copy the kernel's modules in, apply the initrd plan, rebuild modules.dep. */
 async function completeInitrdTree(tree: RootTree, opts: InitrdBuildOptions): Promise<InitrdBuildResult['modules']> {
   const src = opts.kernel.modulesDir
-  const selection = selectModules(opts.modules ?? DEFAULT_INITRD_MODULES, readOptional(join(src, 'modules.dep')), readOptional(join(src, 'modules.builtin')))
+  const onDemand: readonly string[] = opts.onDemandModules ?? LIVE_MODULES
+  const requested = [...(opts.modules ?? DEFAULT_INITRD_MODULES), ...onDemand]
+  const all = selectModules(requested, readOptional(join(src, 'modules.dep')), readOptional(join(src, 'modules.builtin')))
+  const selection = {...all, load: all.load.filter((m) => !onDemand.includes(m))}
   const dest = `usr/lib/modules/${opts.kernel.version}`
   for (const file of selection.files) {
     tree.mkdirp(join(dest, dirname(file)), {owner: 'keel:initrd'})

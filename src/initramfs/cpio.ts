@@ -126,8 +126,11 @@ export interface CpioResult {
   size: number
 }
 
+/** What the writer reads: entries and where their bytes are (a RootTree, or the live archive's sources). */
+export type CpioSource = Pick<RootTree, 'sorted' | 'entries' | 'hostPath'>
+
 /** Write the tree as an uncompressed newc archive to an open file descriptor. */
-export function writeCpioToFd(tree: RootTree, fd: number, mtime: number): CpioResult {
+export function writeCpioToFd(tree: CpioSource, fd: number, mtime: number): CpioResult {
   const plan = planCpio(tree.sorted(), tree.entries)
   let size = 0
   const put = (b: Buffer): void => {
