@@ -50,6 +50,7 @@ export const HOST_TOOLS = {
   cpio: {debianPackage: 'cpio', purpose: 'test oracle: lists and extracts the initrd archives keel writes', versionArgs: ['--version']},
   gpg: {debianPackage: 'gnupg', purpose: 'test oracle: gpg --verify on release signatures (private GNUPGHOME)', versionArgs: ['--version']},
   sha256sum: {debianPackage: 'coreutils', purpose: 'test oracle: sha256sum -c on release SHA256SUMS', versionArgs: ['--version']},
+  xorriso: {debianPackage: 'xorriso', purpose: 'make the hybrid UEFI live ISO (El Torito EFI image, GPT for USB sticks)', versionArgs: ['-version']},
 } as const satisfies Record<string, {debianPackage: string; purpose: string; versionArgs: readonly string[]}>
 
 export type ToolName = keyof typeof HOST_TOOLS
