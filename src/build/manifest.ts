@@ -1,13 +1,17 @@
+import type {ArtifactFormat} from '../platforms/types.js'
 import type {ImageIdentity} from '../recipe/types.js'
 
-/** One file `keel build` produced, as later stages (platforms, release) and users find it. */
+/** One file `keel build` produced, as later stages (release) and users find it. */
 export interface Artifact {
   /** Relative to the build directory. */
   path: string
-  format: 'raw' | 'qcow2'
+  format: ArtifactFormat
+  /** A platform name (registry.ts), or 'update' for the A/B update payload. */
   platform: string
   size: number
   sha256: string
+  /** Compressed artifacts: what they decompress to (e.g. the raw disk's sha256 for .img.zst). */
+  uncompressed?: {sha256: string; size: number}
 }
 
 /** DIR/manifest.json: everything needed to trust, reproduce and publish a build. */
@@ -20,8 +24,11 @@ export interface BuildManifest {
   artifacts: Artifact[]
   /** Verity root hash of each /usr slot that has content; an empty slot is absent. */
   slots: Record<string, {rootHash: string; filesystem: string; dataSize: number; hashSize: number}>
-  kernel: {version: string; cmdline: string}
+  /** cmdline: the first platform's normal boot; cmdlines: every platform's (they differ in ignition.platform.id). */
+  kernel: {version: string; cmdline: string; cmdlines: Record<string, string>}
   initrd: {sha256: string; size: number; packages: number; modules: string[]}
+  /** `keel build --config`: the translated Ignition config baked into the platforms listed. */
+  config?: {file: string; kind: string; sha256: string; platforms: string[]}
   packages: Array<{name: string; version: string; architecture: string}>
   /** Host tools that made the bytes, with their versions. */
   tools: Record<string, string>

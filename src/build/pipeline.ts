@@ -1,17 +1,14 @@
-import {mkdtempSync, readdirSync, renameSync, rmSync} from 'node:fs'
+import {mkdtempSync, readdirSync, renameSync, rmSync, writeFileSync} from 'node:fs'
 import {mkdir} from 'node:fs/promises'
-import {basename, dirname, join, resolve as resolvePath} from 'node:path'
+import {basename, join, resolve as resolvePath} from 'node:path'
 import {fileURLToPath} from 'node:url'
-import {bootEntry, kernelCommandLine, loaderConf} from '../boot/cmdline.js'
 import {writeFileAtomic} from '../core/atomic.js'
 import {KeelError} from '../core/errors.js'
-import {sha256File, stableDigest} from '../core/hashing.js'
-import {loadLayout} from '../disk/layout.js'
-import {planDisk} from '../disk/plan.js'
-import {writeDisk} from '../disk/write.js'
-import {run, toolVersion} from '../exec/run.js'
-import {HOST_TOOLS} from '../exec/tools.js'
-import {makeEspImage, makeRootImage, makeUsrImage} from '../fsimage/index.js'
+import {sha256File, sha256Hex, stableDigest} from '../core/hashing.js'
+import {toolVersion} from '../exec/run.js'
+import {HOST_TOOLS, type ToolName} from '../exec/tools.js'
+import {makeRootImage, makeUsrImage} from '../fsimage/index.js'
+import type {ImageFile} from '../fsimage/output.js'
 import {buildInitrd} from '../initramfs/build.js'
 import type {PackageCache} from '../packages/cache.js'
 import {allLocked, lockPathFor} from '../packages/lock.js'
@@ -21,9 +18,16 @@ import type {Recipe} from '../recipe/types.js'
 import {quietSteps, type StepRunner, timedSteps} from '../core/steps.js'
 import {buildRootfs} from '../rootfs/build.js'
 import {deriveVerityIdentity, formatVerity} from '../verity/format.js'
-import {FIRST_BOOT_ENTRY, installFirstBootDone, NORMAL_ENTRY} from './first-boot.js'
+import {FIRST_BOOT_ENTRY, loaderConf, slotBootFiles, espEntries} from '../boot/entries.js'
+import {installBootAssessment, installFirstBootDone} from './first-boot.js'
+import {type BuildConfig, bakedConfigCpio} from '../platforms/baked-config.js'
+import {FORMATS} from '../platforms/formats.js'
+import {groupPlatforms, type PlatformGroup} from '../platforms/plan.js'
+import {PLATFORMS, type PlatformName} from '../platforms/registry.js'
+import type {BuildParts, FormatName, FormatSpec} from '../platforms/types.js'
+import {writeUpdatePayload} from '../platforms/update-payload.js'
 import type {Artifact, BuildManifest} from './manifest.js'
-import {PLATFORMS, type PlatformName} from './platforms.js'
+import {buildPlatformDisks, type EspRequest} from './platform-disks.js'
 
 /** The initrd's own recipe, shipped with keel (a mkosi-initrd-style second rootfs; see src/initramfs). */
 export const INITRD_RECIPE = fileURLToPath(new URL('../../recipes/initrd.yaml', import.meta.url))
@@ -37,6 +41,10 @@ export interface BuildOptions {
   offline?: boolean
   mirror?: string
   updateLock?: boolean
+  /** `--config`: the Ignition config baked into the platforms whose entry says so (metal, pxe, iso). */
+  config?: BuildConfig
+  /** `--extra-format`: optional formats to add where a platform offers them (metal: raw.xz). */
+  extraFormats?: FormatName[]
 }
 
 /**
@@ -62,8 +70,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
     )
     // Every identifier derives from what goes in, so the same recipe and lockfile give the same bytes.
     const seed = stableDigest({lock: lock.inputsDigest, packages: allLocked(lock).map((p) => p.sha256), image: recipe.image})
-    const platformIds = [...new Set(opts.platforms.map((p) => PLATFORMS[p].ignitionPlatformId))]
-    const layoutName = PLATFORMS[opts.platforms[0]!].layout
+    const groups = groupPlatforms(opts.platforms, {config: opts.config !== undefined, extraFormats: opts.extraFormats})
     let manifest: BuildManifest | undefined
 
     const rootfs = await buildRootfs({recipe, lock, cache, offline: opts.offline, onTree: async (tree, epoch) => {
@@ -75,33 +82,51 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
         buildInitrd({recipe: initrdRecipe, lock: initrdLock, cache, offline: opts.offline, kernel: {modulesDir: tree.hostPath(`usr/lib/modules/${kernelVersion}`), version: kernelVersion}, out: join(staging, 'initrd.img'), sourceDateEpoch: epoch}),
       )
       installFirstBootDone(tree)
+      installBootAssessment(tree)
       const usr = await timed('usr', 'Making the /usr image', (reporter) => makeUsrImage(tree, {filesystem: 'erofs', compression: 'lz4', output: join(staging, 'usr.erofs'), seed, epoch, reporter}))
       const id = deriveVerityIdentity(seed)
       const verity = await timed('verity', 'Hashing /usr (dm-verity)', () => formatVerity(usr.path, join(staging, 'usr.verity'), {salt: id.salt, uuid: id.uuid}))
-      const plan = planDisk(loadLayout(layoutName), {seed, architecture: 'x86-64', usrFilesystem: 'erofs', slots: {A: {rootHash: verity.rootHash}}})
-      const sizeOf = (name: string): number => plan.partitions.find((p) => p.name === name)!.sizeBytes
-      const root = await timed('root', 'Making the ROOT filesystem', (reporter) => makeRootImage(tree, {output: join(staging, 'root.ext4'), sizeBytes: sizeOf('ROOT'), seed, epoch, label: 'ROOT', reporter}))
-      // One platform id per image: the first platform's (qemu and metal builds are separate when ids differ).
-      const cmdlineFor = (firstBoot: boolean) =>
-        kernelCommandLine({usrHash: verity.rootHash, usrFs: 'erofs', root: 'PARTLABEL=ROOT', firstBoot, platform: platformIds[0]!, extra: recipe.kernel.cmdline})
-      const cmdline = cmdlineFor(false)
-      const entry = (title: string, options: string) => bootEntry({title, linux: '/keel/vmlinuz-a', initrd: '/keel/initrd-a', options})
-      const title = `${recipe.image.name} ${recipe.image.version} (slot A)`
-      const esp = await timed('esp', 'Making the EFI system partition', () =>
-        makeEspImage({output: join(staging, 'esp.vfat'), sizeBytes: sizeOf('EFI-SYSTEM'), seed, epoch, files: {
+      const bakedConfig = opts.config ? join(staging, 'ignition-user.cpio') : undefined
+      if (opts.config && bakedConfig) writeFileSync(bakedConfig, bakedConfigCpio(opts.config.json, epoch))
+      const parts: BuildParts = {
+        image: recipe.image,
+        seed,
+        epoch,
+        kernel: {path: tree.hostPath(`boot/${kernelFile}`), version: kernelVersion},
+        initrd: initrd.path,
+        usr: {path: usr.path, filesystem: 'erofs', size: usr.size},
+        verity: {path: join(staging, 'usr.verity'), rootHash: verity.rootHash, hashSize: verity.hashSize},
+        recipeKernelArgs: recipe.kernel.cmdline,
+        ...(bakedConfig ? {bakedConfig} : {}),
+        scratch: staging,
+      }
+      // ROOT depends on its partition's size only (layouts differ in disk size): one image per size.
+      const roots = new Map<number, Promise<string>>()
+      const rootImage = (sizeBytes: number): Promise<string> => {
+        if (!roots.has(sizeBytes)) {
+          roots.set(sizeBytes, timed(`root:${sizeBytes}`, 'Making the ROOT filesystem', (reporter) =>
+            makeRootImage(tree, {output: join(staging, `root-${sizeBytes}.ext4`), sizeBytes, seed, epoch, label: 'ROOT', reporter}).then((r) => r.path),
+          ))
+        }
+        return roots.get(sizeBytes)!
+      }
+      const bootFiles = slotBootFiles('A')
+      const espFiles = ({cmdline, extraInitrds}: EspRequest): Record<string, ImageFile> => {
+        const entries = espEntries({slot: 'A', kernelPath: `/${bootFiles.kernel}`, initrdPaths: [`/${bootFiles.initrd}`, ...Object.keys(extraInitrds).map((p) => `/${p}`)], cmdline, title: `${recipe.image.name} ${recipe.image.version} (slot A)`, version: recipe.image.version, firstBoot: true})
+        return {
           'EFI/BOOT/BOOTX64.EFI': {hostPath: SYSTEMD_BOOT_EFI},
           'loader/loader.conf': {content: loaderConf(FIRST_BOOT_ENTRY)},
-          [`loader/entries/${FIRST_BOOT_ENTRY}`]: {content: entry(`${title}, first boot`, cmdlineFor(true))},
-          [`loader/entries/${NORMAL_ENTRY}`]: {content: entry(title, cmdline)},
-          'keel/vmlinuz-a': {hostPath: tree.hostPath(`boot/${kernelFile}`)},
-          'keel/initrd-a': {hostPath: initrd.path},
-        }}),
-      )
-      const rawName = `${recipe.image.name}-${recipe.image.version}.raw`
-      await timed('disk', 'Writing the GPT disk', (reporter) =>
-        writeDisk(plan, {'EFI-SYSTEM': esp.path, 'USR-A': usr.path, 'USR-A-verity': join(staging, 'usr.verity'), ROOT: root.path}, join(staging, rawName), reporter),
-      )
-      const artifacts = await timed('convert', 'Converting for each platform', () => convert(join(staging, rawName), opts.platforms))
+          ...Object.fromEntries(Object.entries(entries).map(([path, content]) => [path, {content}])),
+          [bootFiles.kernel]: {hostPath: parts.kernel.path},
+          [bootFiles.initrd]: {hostPath: initrd.path},
+          ...Object.fromEntries(Object.entries(extraInitrds).map(([path, hostPath]) => [path, {hostPath}])),
+        }
+      }
+      const platformOutputs = await buildPlatformDisks({parts, groups, architecture: 'x86-64', staging, espFiles, rootImage, timed})
+      const payloadName = `${recipe.image.name}-${recipe.image.version}-usr.zst`
+      const payload = await timed('update-payload', 'Compressing the update payload (/usr + verity)', () => writeUpdatePayload(usr.path, parts.verity.path, join(staging, payloadName)))
+      const payloadFile = await sha256File(join(staging, payloadName))
+      const artifacts: Artifact[] = [...platformOutputs.artifacts, {path: payloadName, format: 'usr.zst', platform: 'update', ...payloadFile, uncompressed: payload}]
       manifest = {
         manifestVersion: 1,
         image: recipe.image,
@@ -110,10 +135,11 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
         platforms: [...opts.platforms],
         artifacts,
         slots: {A: {rootHash: verity.rootHash, filesystem: 'erofs', dataSize: usr.size, hashSize: verity.hashSize}},
-        kernel: {version: kernelVersion, cmdline},
+        kernel: {version: kernelVersion, cmdline: platformOutputs.cmdlines[opts.platforms[0]!]!, cmdlines: platformOutputs.cmdlines},
         initrd: {sha256: initrd.sha256, size: initrd.size, packages: initrd.packages, modules: initrd.modules.load},
+        ...(opts.config ? {config: {file: basename(opts.config.file), kind: opts.config.kind, sha256: sha256Hex(opts.config.json), platforms: opts.platforms.filter((p) => PLATFORMS[p].bakedConfig)}} : {}),
         packages: allLocked(lock).map((p) => ({name: p.name, version: p.version, architecture: p.architecture})),
-        tools: await toolVersions(['mkfs.erofs', 'mke2fs', 'debugfs', 'mkfs.vfat', 'mcopy', 'qemu-img', 'zstd', 'ldconfig', 'depmod']),
+        tools: await toolVersions(buildTools(groups)),
         timings,
       }
     }}, step)
@@ -128,23 +154,14 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
   }
 }
 
-/** Each platform's formats from the one raw disk; raw is kept only when a platform ships it. */
-async function convert(raw: string, platforms: PlatformName[]): Promise<Artifact[]> {
-  const out: Artifact[] = []
-  const dir = dirname(raw)
-  const stem = basename(raw, '.raw')
-  for (const platform of platforms) {
-    for (const format of PLATFORMS[platform].formats) {
-      const name = format === 'raw' ? basename(raw) : `${stem}-${platform}.${format}`
-      if (format === 'qcow2') await run('qemu-img', ['convert', '-f', 'raw', '-O', 'qcow2', '-o', 'compat=1.1', '-c', raw, join(dir, name)])
-      const {sha256, size} = await sha256File(join(dir, name))
-      out.push({path: name, format, platform, size, sha256})
-    }
-  }
-  return out
+/** The tools whose versions the manifest records: the pipeline's own and those of the formats built. */
+function buildTools(groups: readonly PlatformGroup[]): ToolName[] {
+  const tools = new Set<ToolName>(['mkfs.erofs', 'mke2fs', 'debugfs', 'mkfs.vfat', 'mcopy', 'zstd', 'ldconfig', 'depmod'])
+  for (const g of groups) for (const p of g.platforms) for (const f of p.formats) for (const t of (FORMATS[f] as FormatSpec).tools) tools.add(t)
+  return [...tools]
 }
 
-async function toolVersions(names: Array<keyof typeof HOST_TOOLS>): Promise<Record<string, string>> {
+async function toolVersions(names: ToolName[]): Promise<Record<string, string>> {
   const entries = await Promise.all(names.map(async (n) => [n, await toolVersion(n, HOST_TOOLS[n].versionArgs).catch(() => 'unknown')] as const))
   return Object.fromEntries(entries)
 }

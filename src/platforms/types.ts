@@ -2,6 +2,7 @@ import type {Reporter} from '../core/progress.js'
 import type {ToolName} from '../exec/tools.js'
 import type {ImageFile} from '../fsimage/output.js'
 import type {ImageIdentity} from '../recipe/types.js'
+import type {RootTree} from '../rootfs/tree.js'
 
 /**
  * The platforms stage's contracts. A platform (registry.ts) is data: a layout, an Ignition platform id,
@@ -12,7 +13,7 @@ import type {ImageIdentity} from '../recipe/types.js'
  */
 
 /** The keys of the format registry (formats.ts): what a platform entry lists. */
-export type FormatName = 'raw' | 'raw.zst' | 'raw.xz' | 'qcow2' | 'qcow2.gz' | 'vmdk' | 'vhd' | 'tar.gz' | 'ova'
+export type FormatName = 'raw' | 'raw.zst' | 'raw.xz' | 'qcow2' | 'qcow2.gz' | 'vmdk' | 'vhd' | 'tar.gz' | 'ova' | 'pxe' | 'iso'
 
 /**
  * Every kind of file the build can publish (manifest.json `artifacts[].format`): the registry's formats, the
@@ -44,6 +45,8 @@ export interface BuildParts {
   bakedConfig?: string
   /** Staging directory for scratch files (removed at the end of the build). */
   scratch: string
+  /** The composed tree, read-only, alive while producers run: the live formats (PXE, ISO) take ROOT's contents from it. */
+  tree?: RootTree
 }
 
 /** What one group of platforms (same layout, ESP and OEM) boots from. */
@@ -77,6 +80,8 @@ export interface ProducedFile {
   format: ArtifactFormat
   /** For a compressed artifact: the bytes it decompresses to (e.g. the raw disk), when known cheaply. */
   uncompressed?: {sha256: string; size: number}
+  /** The kernel command line this artifact boots with, when it is not the disk's (PXE, ISO): recorded in manifest.json. */
+  cmdline?: string
 }
 
 export interface FormatSpec {
