@@ -1,5 +1,5 @@
 import {constants} from 'node:fs'
-import {copyFile, link, lstat, mkdir, open, readFile, rename, rm, symlink, unlink, writeFile} from 'node:fs/promises'
+import {copyFile, link, mkdir, open, readFile, rename, rm, symlink, unlink} from 'node:fs/promises'
 import {dirname, join} from 'node:path'
 import {fsyncDir, tempPathFor} from '../core/atomic.js'
 import {KeelError} from '../core/errors.js'
@@ -68,6 +68,8 @@ async function applyOp(root: string, op: FileOp, opts: ExecuteOptions): Promise<
       return
     }
     case 'rename':
+      // Everything staged inside reaches the disk before the name that makes it reachable.
+      await fsyncPath(at(op.from))
       await rename(at(op.from), at(op.to))
       await fsyncDir(dirname(at(op.to)))
       return
@@ -91,6 +93,18 @@ export async function placeFile(from: string, to: string): Promise<void> {
     if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK') throw err
   }
   await copyFile(from, to, constants.COPYFILE_FICLONE)
+  await fsyncPath(to)
+}
+
+async function fsyncPath(path: string): Promise<void> {
+  const fh = await open(path, 'r')
+  try {
+    await fh.sync()
+  } catch {
+    // Some filesystems refuse fsync on directories; ordering still holds for a killed process.
+  } finally {
+    await fh.close()
+  }
 }
 
 /**
@@ -163,9 +177,3 @@ async function breakStaleLock(path: string, deadPid: number): Promise<void> {
   // A live publish took the lock between our read and the rename: give it back.
   await rename(aside, path).catch(() => rm(aside, {force: true}))
 }
-
-export async function isSymlink(path: string): Promise<boolean> {
-  return lstat(path).then((s) => s.isSymbolicLink(), () => false)
-}
-
-export {writeFile}

@@ -1,6 +1,6 @@
 import type {BuildManifest} from '../build/manifest.js'
 import {sha256Hex, stableDigest} from '../core/hashing.js'
-import {type IndexEntry, type ReleaseArtifact, type ReleaseIndex, type ReleaseJson, type StreamJson, GENERATOR, VERSION_FILES, signatureName, versionDir} from './model.js'
+import {type IndexEntry, type ReleaseArtifact, type ReleaseIndex, type ReleaseJson, type StreamJson, GENERATOR, versionDir} from './model.js'
 import {CHANNELS, type Channel, compareVersions, parseVersion} from './version.js'
 
 /** Pure renderers for every metadata file of the tree: same inputs, same bytes. */
@@ -156,10 +156,6 @@ export function sumsFor(r: ReleaseJson, texts: Record<string, string>): Record<s
   return files
 }
 
-export const SIGNED_IN_VERSION_DIR = (r: ReleaseJson): string[] => [...r.artifacts.map((a) => a.name), VERSION_FILES.sums]
-
 export function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0
 }
-
-export {signatureName}

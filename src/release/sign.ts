@@ -1,4 +1,4 @@
-import {open, readFile, writeFile} from 'node:fs/promises'
+import {open} from 'node:fs/promises'
 import {ReadableStream} from 'node:stream/web'
 import * as openpgp from 'openpgp'
 import {KeelError} from '../core/errors.js'
@@ -130,7 +130,13 @@ export async function signFile(key: SigningKey, path: string): Promise<Uint8Arra
 }
 
 export async function signFileTo(key: SigningKey, path: string, signaturePath: string): Promise<void> {
-  await writeFile(signaturePath, await signFile(key, path))
+  const fh = await open(signaturePath, 'w', 0o644)
+  try {
+    await fh.writeFile(await signFile(key, path))
+    await fh.sync()
+  } finally {
+    await fh.close()
+  }
 }
 
 /** Verify a detached signature over a stream of data; returns the signer's key id, or throws integrity. */
@@ -152,8 +158,4 @@ export async function verifyDetached(data: AnyStream<Uint8Array>, signatureBytes
     throw new KeelError(`${what}: bad signature (${(err as Error).message.replace(/^Error verifying signature: /, '')})`, 'integrity')
   }
   return first.keyID.toHex().toUpperCase()
-}
-
-export async function readArmoredFile(path: string): Promise<string> {
-  return readFile(path, 'utf8')
 }
