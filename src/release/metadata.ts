@@ -132,7 +132,10 @@ export function renderStream(channel: Channel, newest: readonly ReleaseJson[], g
     for (const a of [...r.artifacts].sort((x, y) => cmp(x.platform, y.platform) || cmp(x.format, y.format) || cmp(x.name, y.name))) {
       const entry = (artifacts[a.platform] ??= {release: r.version, formats: {}})
       const isPayload = r.update?.name === a.name
-      const location = {location: `${dir}/${a.name}`, signature: `${dir}/${a.signature}`, sha256: a.sha256, size: a.size}
+      const location = {
+        location: `${dir}/${a.name}`, signature: `${dir}/${a.signature}`, sha256: a.sha256, size: a.size,
+        ...(a.uncompressed ? {'uncompressed-sha256': a.uncompressed.sha256, 'uncompressed-size': a.uncompressed.size} : {}),
+      }
       const formats = (entry.formats[a.format] ??= {})
       if (isPayload && r.update) {
         const {filesystem, rootHash, dataSize, hashSize, compression} = r.update

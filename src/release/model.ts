@@ -16,6 +16,8 @@ export interface ReleaseArtifact {
   sha256: string
   /** Detached OpenPGP signature (binary), beside the artifact. */
   signature: string
+  /** Compressed artifacts: what they decompress to (from the build manifest). */
+  uncompressed?: {sha256: string; size: number}
 }
 
 /** What an updater needs to write /usr into the inactive slot and check it before switching. */
@@ -25,6 +27,8 @@ export interface UpdatePayload {
   compression: string
   sha256: string
   size: number
+  /** Digest and size of the decompressed payload (filesystem then hash tree), when the build recorded them. */
+  uncompressed?: {sha256: string; size: number}
   filesystem: string
   /** dm-verity root hash of the slot image; the updater checks the written slot against it. */
   rootHash: string
@@ -78,6 +82,8 @@ export interface StreamLocation {
   signature: string
   sha256: string
   size: number
+  'uncompressed-sha256'?: string
+  'uncompressed-size'?: number
 }
 
 /** RELEASES_DIR/streams/<channel>.json (+ .sig), shaped like Fedora CoreOS stream metadata. */
@@ -91,7 +97,7 @@ export interface StreamJson {
         string,
         {
           release: string
-          formats: Record<string, Record<string, StreamLocation & Partial<Omit<UpdatePayload, 'name' | 'sha256' | 'size'>>>>
+          formats: Record<string, Record<string, StreamLocation & Partial<Omit<UpdatePayload, 'name' | 'sha256' | 'size' | 'uncompressed'>>>>
         }
       >
     }

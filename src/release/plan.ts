@@ -65,7 +65,10 @@ export function releaseArtifacts(manifest: BuildManifest): ReleaseArtifact[] {
       throw new KeelError(`artifact name '${name}' is used twice or collides with release metadata`, 'input')
     }
     seen.add(name)
-    return {name, platform: a.platform, format: a.format, size: a.size, sha256: a.sha256, signature: signatureName(name)}
+    return {
+      name, platform: a.platform, format: a.format, size: a.size, sha256: a.sha256, signature: signatureName(name),
+      ...(a.uncompressed ? {uncompressed: {sha256: a.uncompressed.sha256, size: a.uncompressed.size}} : {}),
+    }
   })
 }
 
@@ -81,7 +84,11 @@ export function updatePayloadOf(manifest: BuildManifest, artifacts: ReleaseArtif
   const payload = artifacts.find((a) => a.platform === 'update')
   const slot = manifest.slots.A
   if (!payload || !slot) return undefined
-  return {name: payload.name, compression: compressionOf(payload.name), sha256: payload.sha256, size: payload.size, ...slot}
+  const {rootHash, filesystem, dataSize, hashSize} = slot
+  return {
+    name: payload.name, compression: compressionOf(payload.name), sha256: payload.sha256, size: payload.size,
+    ...(payload.uncompressed ? {uncompressed: payload.uncompressed} : {}), filesystem, rootHash, dataSize, hashSize,
+  }
 }
 
 export interface PublishRequest {

@@ -15,7 +15,7 @@ export function makeFakeBuild(dir: string, opts: {seed?: string; sourceDateEpoch
     {path: 'keel-0.1.0-qemu.qcow2', platform: 'qemu', format: 'qcow2', content: Buffer.from(`qcow2 image ${seed}\n`.repeat(300))},
     {path: 'keel-0.1.0-metal.img', platform: 'metal', format: 'raw', content: Buffer.from(`raw disk ${seed}\n`.repeat(500))},
   ]
-  if (opts.withUpdate !== false) files.push({path: 'keel-0.1.0-usr-a.img.zst', platform: 'update', format: 'raw.zst', content: Buffer.from(`usr payload ${seed}\n`.repeat(200))})
+  if (opts.withUpdate !== false) files.push({path: 'keel-0.1.0-usr.zst', platform: 'update', format: 'usr.zst', content: Buffer.from(`usr payload ${seed}\n`.repeat(200))})
   for (const f of files) writeFileSync(join(dir, f.path), f.content)
   const manifest = {
     manifestVersion: 1,
@@ -23,7 +23,11 @@ export function makeFakeBuild(dir: string, opts: {seed?: string; sourceDateEpoch
     recipe: {file: 'recipes/base.yaml', digest: 'd'.repeat(64), lockInputsDigest: 'e'.repeat(64)},
     sourceDateEpoch: opts.sourceDateEpoch ?? 1_763_769_600, // 2025-11-22
     platforms: ['qemu', 'metal'],
-    artifacts: files.map((f) => ({path: f.path, format: f.format, platform: f.platform, size: f.content.length, sha256: createHash('sha256').update(f.content).digest('hex')})),
+    artifacts: files.map((f) => ({
+      path: f.path, format: f.format, platform: f.platform, size: f.content.length, sha256: createHash('sha256').update(f.content).digest('hex'),
+      // As keel build records it for compressed artifacts (the fake bytes are not really compressed).
+      ...(f.platform === 'update' ? {uncompressed: {sha256: 'c'.repeat(64), size: 40960 + 4096}} : {}),
+    })),
     slots: {A: {rootHash: 'a'.repeat(64), filesystem: 'erofs', dataSize: 4096 * 10, hashSize: 4096}},
     kernel: {version: '6.1.0-test', cmdline: 'console=ttyS0'},
     initrd: {sha256: 'f'.repeat(64), size: 1, packages: 1, modules: []},

@@ -102,6 +102,13 @@ describe('planRelease', () => {
     })
     const stream = JSON.parse(written(plan, '/streams/alpha.json'))
     expect(stream.architectures.amd64.artifacts.update.formats['raw.zst'].payload.rootHash).toBe('b'.repeat(64))
+    // keel build records what a compressed artifact decompresses to: carried into release.json and the stream.
+    const m = manifest('one')
+    m.artifacts[1]!.uncompressed = {sha256: 'd'.repeat(64), size: 12288}
+    const withSize = planRelease({buildDir: '/b', manifest: m, manifestText: '{}', channel: 'alpha', arch: 'amd64', key, state: emptyTreeState()})
+    expect(withSize.release.update?.uncompressed).toEqual({sha256: 'd'.repeat(64), size: 12288})
+    const payload = JSON.parse(written(withSize, '/streams/alpha.json')).architectures.amd64.artifacts.update.formats['raw.zst'].payload
+    expect(payload).toMatchObject({'uncompressed-sha256': 'd'.repeat(64), 'uncompressed-size': 12288, dataSize: 8192, hashSize: 4096})
     expect(stream.architectures.amd64.artifacts.qemu.formats.qcow2.disk.location).toBe('alpha/amd64/4527.0.0/keel-qemu.qcow2')
   })
 

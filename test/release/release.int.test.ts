@@ -51,7 +51,7 @@ describe('publish → verify → promote → verify', () => {
     for (const f of ['releases.json', 'streams/alpha.json']) expect(await gpg.verify(join(tree, `${f}.sig`), join(tree, f))).toBe(key.fingerprint)
     const check = await run('sha256sum', ['--strict', '-c', 'SHA256SUMS'], {cwd: alphaDir})
     expect(check.stdout.trim().split('\n').sort()).toEqual(
-      ['keel-0.1.0-metal.img', 'keel-0.1.0-qemu.qcow2', 'keel-0.1.0-usr-a.img.zst', 'manifest.json', 'packages.txt', 'release.json', 'sbom.spdx.json', 'version.txt'].map((n) => `${n}: OK`),
+      ['keel-0.1.0-metal.img', 'keel-0.1.0-qemu.qcow2', 'keel-0.1.0-usr.zst', 'manifest.json', 'packages.txt', 'release.json', 'sbom.spdx.json', 'version.txt'].map((n) => `${n}: OK`),
     )
     for (const a of manifest.artifacts) expect(sha256Of(join(alphaDir, a.path))).toBe(a.sha256)
 

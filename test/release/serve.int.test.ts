@@ -69,13 +69,13 @@ describe('keel release serve', () => {
   })
 
   it('a tampered artifact is caught over http too', async () => {
-    const file = join(tree, 'alpha/amd64/4527.0.0/keel-0.1.0-usr-a.img.zst')
+    const file = join(tree, 'alpha/amd64/4527.0.0/keel-0.1.0-usr.zst')
     rmSync(file)
     writeFileSync(file, 'tampered payload')
     const err = await verifyTree(httpSource(server.url), {publicKeyArmored: publicKey}).then(() => undefined, (e: unknown) => e)
     expect(err).toBeInstanceOf(KeelError)
     expect((err as KeelError).exit).toBe('integrity')
-    expect((err as KeelError).message).toContain('keel-0.1.0-usr-a.img.zst')
+    expect((err as KeelError).message).toContain('keel-0.1.0-usr.zst')
   })
 
   it('an unreachable server is a network error', async () => {
