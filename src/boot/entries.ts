@@ -11,7 +11,7 @@ import type {SlotName} from '../disk/layout.js'
  * tells the OS the new name (EFI variable LoaderBootCountPath); systemd-bless-boot drops the counter once
  * boot-complete.target is reached (`keel-b.conf`: good from now on). At `+0` the entry is bad: systemd-boot
  * sorts it after every other entry, so another slot boots instead. Why it works with a `default` pattern and
- * how the first boot fits in: see src/build/README.md, "Slots and boot entries".
+ * how the first boot fits in: see src/disk/README.md, "What actually decides the boot".
  */
 
 /** Every slot entry sorts by this key and then by `version`, newest first (systemd-boot's ordering). */

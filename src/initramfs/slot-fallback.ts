@@ -32,9 +32,11 @@ say() { echo "${SLOT_FALLBACK_TAG} $*"; echo "${SLOT_FALLBACK_TAG} $*" >/dev/kms
 efivar() {
   local f="/sys/firmware/efi/efivars/$1-${LOADER_VENDOR}"
   [ -r "$f" ] || return 1
-  tail -c +5 "$f" | tr -d '\\000'
+  # efivarfs files cannot seek (tail -c +5 on the file itself reads nothing): 4 attribute bytes, then UTF-16.
+  cat "$f" | tail -c +5 | tr -d '\\000'
 }
-selected=$(efivar LoaderEntrySelected) || { say "not booted by systemd-boot (no LoaderEntrySelected); staying in the initrd"; exit 1; }
+selected=$(efivar LoaderEntrySelected) || selected=
+[ -n "$selected" ] || { say "not booted by systemd-boot (no LoaderEntrySelected); staying in the initrd"; exit 1; }
 counted=$(efivar LoaderBootCountPath) || counted=
 # A counted entry was renamed by systemd-boot before it booted; LoaderBootCountPath names it now.
 current=$selected
