@@ -44,6 +44,9 @@ export function kernelCommandLine(input: CmdlineInput): string {
   return args.join(' ')
 }
 
+/** systemd-boot's EFI binary on the build host (package systemd-boot-efi): EFI/BOOT/BOOTX64.EFI on every ESP keel makes. */
+export const SYSTEMD_BOOT_EFI = '/usr/lib/systemd/boot/efi/systemd-bootx64.efi'
+
 /** loader/loader.conf: boot the given entry at once (no menu); the menu stays reachable by holding a key. */
 export function loaderConf(defaultEntry: string): string {
   return `default ${defaultEntry}\ntimeout 0\nconsole-mode keep\neditor no\n`

@@ -1,11 +1,14 @@
 import {link, rm} from 'node:fs/promises'
 import {derivedGuid} from '../disk/guids.js'
 import {writeGceTarball} from './gce.js'
+import {ISO_FORMAT} from './iso.js'
+import {PXE_FORMAT} from './pxe.js'
 import {writeOva} from './ova.js'
 import {convertQcow2, convertStreamOptimizedVmdk} from './qemu-img.js'
 import {compressFile, gzipFile} from './stream.js'
 import {sha256File} from '../core/hashing.js'
 import type {FormatContext, FormatName, FormatSpec, ProducedFile} from './types.js'
+import {sparseSha256} from './sparse.js'
 import {writeFixedVhd} from './vhd.js'
 import {join} from 'node:path'
 
@@ -16,7 +19,6 @@ import {join} from 'node:path'
  * formats and platforms read.
  */
 
-const rawDisk = (ctx: FormatContext) => ({sha256: ctx.disk.sha256, size: ctx.disk.size})
 
 export const FORMATS = {
   raw: {
@@ -27,7 +29,7 @@ export const FORMATS = {
     async produce(ctx) {
       await rm(ctx.out, {force: true})
       await link(ctx.disk.raw, ctx.out)
-      return [{path: ctx.out, format: 'raw'}]
+      return [{path: ctx.out, format: 'raw', digest: await ctx.disk.digest()}]
     },
   },
   'raw.zst': {
@@ -36,7 +38,7 @@ export const FORMATS = {
     tools: ['zstd'],
     async produce(ctx) {
       await compressFile(ctx.disk.raw, ctx.out, 'zstd')
-      return [{path: ctx.out, format: 'raw.zst', uncompressed: rawDisk(ctx)}]
+      return [{path: ctx.out, format: 'raw.zst', uncompressed: await ctx.disk.digest()}]
     },
   },
   'raw.xz': {
@@ -45,7 +47,7 @@ export const FORMATS = {
     tools: ['xz'],
     async produce(ctx) {
       await compressFile(ctx.disk.raw, ctx.out, 'xz')
-      return [{path: ctx.out, format: 'raw.xz', uncompressed: rawDisk(ctx)}]
+      return [{path: ctx.out, format: 'raw.xz', uncompressed: await ctx.disk.digest()}]
     },
   },
   qcow2: {
@@ -87,7 +89,7 @@ export const FORMATS = {
     tools: [],
     async produce(ctx) {
       await writeFixedVhd(ctx.disk.raw, ctx.out, {epoch: ctx.parts.epoch, uuid: derivedGuid(ctx.parts.seed, `vhd/${ctx.platform}`)})
-      return [{path: ctx.out, format: 'vhd'}]
+      return [{path: ctx.out, format: 'vhd', digest: await sparseSha256(ctx.out)}]
     },
   },
   'tar.gz': {
@@ -115,6 +117,9 @@ export const FORMATS = {
       }
     },
   },
+  // Live formats: no disk; made from the composed tree (see live.ts, pxe.ts, iso.ts).
+  pxe: PXE_FORMAT,
+  iso: ISO_FORMAT,
 } as const satisfies Record<FormatName, FormatSpec>
 
 export const FORMAT_NAMES = Object.keys(FORMATS) as FormatName[]

@@ -99,6 +99,27 @@ export const PLATFORMS = {
     oem: oemRelease('digitalocean', 'DigitalOcean'),
     bakedConfig: false,
   },
+  pxe: {
+    description: 'PXE: kernel + initramfs with a verity-checked squashfs /usr inside (no disk; / is a tmpfs, Ignition runs on every boot)',
+    // No disk is written; the layout only keeps the group (ESP, OEM) the same as metal's.
+    layout: 'base',
+    ignitionPlatformId: 'metal',
+    configDelivery: 'ignition.config.url= on the kernel command line, or baked in with keel build --config',
+    formats: ['pxe'],
+    kernelArgs: [],
+    oem: oemRelease('metal', 'Bare metal'),
+    bakedConfig: true,
+  },
+  iso: {
+    description: 'live ISO: hybrid UEFI (CD/DVD or USB stick) booting the PXE system with systemd-boot',
+    layout: 'base',
+    ignitionPlatformId: 'metal',
+    configDelivery: 'baked in with keel build --config',
+    formats: ['iso'],
+    kernelArgs: [],
+    oem: oemRelease('metal', 'Bare metal'),
+    bakedConfig: true,
+  },
 } as const satisfies Record<string, PlatformSpec>
 
 export type PlatformName = keyof typeof PLATFORMS

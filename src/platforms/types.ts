@@ -54,7 +54,8 @@ export interface PlatformDisk {
   /** The raw GPT disk (sparse). */
   raw: string
   size: number
-  sha256: string
+  /** sha256 and size of the raw disk, computed on first use (hashing GiBs costs seconds; most formats never ask). */
+  digest: () => Promise<{sha256: string; size: number}>
   /** The EFI system partition image inside it, and the files it holds (ESP path → content). */
   esp: string
   espFiles: Record<string, ImageFile>
@@ -78,6 +79,8 @@ export interface ProducedFile {
   /** Absolute path inside the staging directory (usually FormatContext.out). */
   path: string
   format: ArtifactFormat
+  /** The file's own sha256 and size when the producer already knows them (the build hashes it otherwise). */
+  digest?: {sha256: string; size: number}
   /** For a compressed artifact: the bytes it decompresses to (e.g. the raw disk), when known cheaply. */
   uncompressed?: {sha256: string; size: number}
   /** The kernel command line this artifact boots with, when it is not the disk's (PXE, ISO): recorded in manifest.json. */
