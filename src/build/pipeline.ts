@@ -99,6 +99,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
         recipeKernelArgs: recipe.kernel.cmdline,
         ...(bakedConfig ? {bakedConfig} : {}),
         scratch: staging,
+        tree,
       }
       // ROOT depends on its partition's size only (layouts differ in disk size): one image per size.
       const roots = new Map<number, Promise<string>>()
