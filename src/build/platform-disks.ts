@@ -104,6 +104,8 @@ export async function buildPlatformDisks(input: PlatformDisksInput): Promise<Pla
         for (const file of produced) {
           const {sha256, size} = await sha256File(file.path)
           artifacts.push({path: basename(file.path), format: file.format, platform: name, size, sha256, ...(file.uncompressed ? {uncompressed: file.uncompressed} : {})})
+          // Live formats (PXE, ISO) boot with their own command line, not the disk's.
+          if (file.cmdline) cmdlines[name] = file.cmdline
         }
       }
     }
