@@ -58,7 +58,8 @@ partuuid=$(efivar LoaderDevicePartUUID) && dev=/dev/disk/by-partuuid/\${partuuid
 [ -n "$dev" ] && [ -e "$dev" ] || dev=/dev/disk/by-partlabel/EFI-SYSTEM
 esp=/run/keel-esp
 mkdir -p "$esp"
-if ! mount -t vfat "$dev" "$esp"; then say "cannot mount the ESP ($dev)"; exit 1; fi
+# The kernel's default iocharset (ascii) is a module the initrd does not carry; iso8859-1 is there.
+if ! mount -t vfat -o iocharset=iso8859-1 "$dev" "$esp"; then say "cannot mount the ESP ($dev)"; exit 1; fi
 if [ "$current" != "$bad" ]; then
   if ! mv "$esp/loader/entries/$current" "$esp/loader/entries/$bad"; then say "cannot rename $current"; umount "$esp"; exit 1; fi
 fi
