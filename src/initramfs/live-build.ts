@@ -6,7 +6,7 @@ import {sha256File} from '../core/hashing.js'
 import {ROOT_MOUNTPOINTS, onRootFilesystem} from '../fsimage/root.js'
 import type {RootTree, TreeEntry} from '../rootfs/tree.js'
 import {type CpioSource, pad4, writeCpioToFd} from './cpio.js'
-import {IGNITION_BAKED_CONFIG, planConfigArchive, planLiveArchive} from './live.js'
+import {planLiveArchive} from './live.js'
 
 export interface LiveArchiveOptions {
   /** The image's tree: ROOT's contents come from it. */
@@ -113,39 +113,3 @@ export async function concatenateInitrds(parts: readonly string[], out: string):
   return {path: target, sha256, size}
 }
 
-/**
- * A small archive that bakes an Ignition config into a live initrd (/usr/lib/ignition/user.ign: Ignition
- * reads it on every platform, before any provider). Appended after the live archive, or given to the boot
- * loader as one more initrd.
- */
-export async function writeConfigArchive(config: string | Uint8Array, out: string, sourceDateEpoch: number): Promise<LiveArchiveResult> {
-  const target = resolvePath(out)
-  await mkdir(dirname(target), {recursive: true})
-  const staging = mkdtempSync(join(dirname(target), '.keel-config-'))
-  try {
-    const content = join(staging, 'user.ign')
-    writeFileSync(content, config)
-    const entries = planConfigArchive()
-    const source: CpioSource = {
-      sorted: () => entries,
-      entries: new Map(entries.map((e) => [e.path, e])),
-      hostPath: (path: string) => {
-        if (path !== IGNITION_BAKED_CONFIG) throw new KeelError(`the config archive has no source for /${path}`, 'internal')
-        return content
-      },
-    }
-    const tmp = join(staging, 'config.cpio')
-    const fd = openSync(tmp, 'w')
-    let written: {entries: number; size: number}
-    try {
-      written = writeCpioToFd(source, fd, sourceDateEpoch)
-    } finally {
-      closeSync(fd)
-    }
-    const {sha256, size} = await sha256File(tmp)
-    renameSync(tmp, target)
-    return {path: target, sha256, size, entries: written.entries}
-  } finally {
-    rmSync(staging, {recursive: true, force: true})
-  }
-}

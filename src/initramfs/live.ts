@@ -210,11 +210,3 @@ export function planLiveArchive(input: LiveArchiveInput): LiveArchivePlan {
   return {entries: sorted, sources}
 }
 
-/** Where a baked Ignition config goes in the initrd (Ignition's system config directory). */
-export const IGNITION_BAKED_CONFIG = 'usr/lib/ignition/user.ign'
-
-/** The entries of a config archive: the parent directories and user.ign (0600: it may hold secrets). */
-export function planConfigArchive(): TreeEntry[] {
-  const dirs = parents(IGNITION_BAKED_CONFIG).map((p) => dirEntry(p))
-  return [...dirs, {path: IGNITION_BAKED_CONFIG, type: 'file', mode: 0o600, uid: 0, gid: 0, owner: OWNER}]
-}

@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
 import {run} from '../../src/exec/run.js'
-import {concatenateInitrds, writeConfigArchive, writeLiveArchive} from '../../src/initramfs/live-build.js'
+import {concatenateInitrds, writeLiveArchive} from '../../src/initramfs/live-build.js'
 import {RootTree} from '../../src/rootfs/tree.js'
 
 // Oracle: GNU cpio lists and extracts the live archive keel writes (the kernel's unpacker of the concatenated
@@ -65,11 +65,6 @@ describe('writeLiveArchive against GNU cpio', () => {
     expect(readFileSync(again.path).equals(readFileSync(out))).toBe(true)
   })
 
-  it('bakes a config as /usr/lib/ignition/user.ign', async () => {
-    const r = await writeConfigArchive('{"ignition":{"version":"3.3.0"}}', join(work, 'config.cpio'), 0)
-    const {stdout} = await run('cpio', ['-itv', '--quiet', '--numeric-uid-gid', '-F', r.path])
-    expect(stdout).toMatch(/^-rw------- +1 0 +0 +32 .* usr\/lib\/ignition\/user\.ign$/m)
-  })
 })
 
 describe('concatenateInitrds', () => {

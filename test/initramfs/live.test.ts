@@ -1,8 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {
-  IGNITION_BAKED_CONFIG,
   liveKernelCommandLine,
-  planConfigArchive,
   planLiveAdditions,
   planLiveArchive,
 } from '../../src/initramfs/live.js'
@@ -132,14 +130,3 @@ describe('planLiveArchive', () => {
   })
 })
 
-describe('planConfigArchive', () => {
-  it('puts user.ign where Ignition reads a baked config, readable by root only', () => {
-    expect(IGNITION_BAKED_CONFIG).toBe('usr/lib/ignition/user.ign')
-    expect(planConfigArchive().map((x) => [x.path, x.type, x.mode.toString(8)])).toEqual([
-      ['usr', 'dir', '755'],
-      ['usr/lib', 'dir', '755'],
-      ['usr/lib/ignition', 'dir', '755'],
-      ['usr/lib/ignition/user.ign', 'file', '600'],
-    ])
-  })
-})
