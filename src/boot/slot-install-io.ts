@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {KeelError} from '../core/errors.js'
 import {formatBytes, type Reporter, silentReporter} from '../core/progress.js'
+import {lookupPartitionType} from '../disk/guids.js'
 import type {SlotName} from '../disk/layout.js'
 import {readGpt} from '../disk/read.js'
 import {slotPartitions} from '../disk/slots.js'
@@ -59,7 +60,7 @@ export async function extractEspFile(image: string, espPath: string, dest: strin
 
 async function espOf(image: string): Promise<{offsetBytes: number}> {
   const {table} = await readGpt(image)
-  const esp = table.partitions.find((p) => p.name === 'EFI-SYSTEM') ?? table.partitions.find((p) => p.typeGuid.toLowerCase() === 'c12a7328-f81f-11d2-ba4b-00a0c93ec93b')
+  const esp = table.partitions.find((p) => lookupPartitionType(p.typeGuid)?.name === 'esp')
   if (!esp) throw new KeelError(`${image} has no EFI system partition`, 'input')
   return {offsetBytes: esp.firstLba * 512}
 }
