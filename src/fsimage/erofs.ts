@@ -31,6 +31,13 @@ export interface ErofsPlanOptions {
 }
 
 /**
+ * Extended options for compressed images: `ztailpacking` stores each file's last, partial cluster inline
+ * after its inode instead of in a block of its own — 3 % smaller on the base /usr (148.3 → 143.9 MiB lz4),
+ * no slower to make. Linux reads it since 5.17 (bookworm's kernels are 6.1).
+ */
+export const EROFS_COMPRESSED_FEATURES = ['ztailpacking'] as const
+
+/**
  * mkfs.erofs argv (pure). Owners become root here; `stampErofs` then writes the manifest's.
  * SOURCE_DATE_EPOCH is removed from the environment: when it is present at all (even empty), mkfs.erofs 1.5
  * only clamps newer times to it and keeps older source mtimes, nanoseconds included, which also turns
@@ -38,9 +45,11 @@ export interface ErofsPlanOptions {
  */
 export function planErofs(o: ErofsPlanOptions): ToolInvocation {
   const args: string[] = []
-  if (o.compression.algorithm !== 'none') args.push(`-z${formatCompression(o.compression)}`)
+  const compressed = o.compression.algorithm !== 'none'
+  if (compressed) args.push(`-z${formatCompression(o.compression)}`)
   args.push(`-T${o.epoch}`, `-U${o.uuid}`, '--all-root', '-x-1')
-  if (o.extendedInodes) args.push('-Eforce-inode-extended')
+  const extended = [...(o.extendedInodes ? ['force-inode-extended'] : []), ...(compressed ? EROFS_COMPRESSED_FEATURES : [])]
+  if (extended.length) args.push(`-E${extended.join(',')}`)
   args.push(o.output, o.source)
   return {tool: 'mkfs.erofs', args, env: {SOURCE_DATE_EPOCH: undefined}}
 }

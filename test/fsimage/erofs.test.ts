@@ -9,7 +9,7 @@ describe('planErofs', () => {
   it('pins times, UUID, owners (root, stamped later) and drops host xattrs', () => {
     expect(planErofs({...base, compression: {algorithm: 'lz4'}})).toEqual({
       tool: 'mkfs.erofs',
-      args: ['-zlz4', '-T1700000000', `-U${base.uuid}`, '--all-root', '-x-1', '/o/usr.erofs', '/s/usr'],
+      args: ['-zlz4', '-T1700000000', `-U${base.uuid}`, '--all-root', '-x-1', '-Eztailpacking', '/o/usr.erofs', '/s/usr'],
       env: {SOURCE_DATE_EPOCH: undefined},
     })
   })
@@ -17,7 +17,13 @@ describe('planErofs', () => {
   it('passes the lz4hc level, omits -z for none, and forces 64-byte inodes when asked', () => {
     expect(planErofs({...base, compression: {algorithm: 'lz4hc', level: 12}}).args[0]).toBe('-zlz4hc,12')
     expect(planErofs({...base, compression: {algorithm: 'none'}}).args[0]).toBe('-T1700000000')
-    expect(planErofs({...base, compression: {algorithm: 'lz4'}, extendedInodes: true}).args).toContain('-Eforce-inode-extended')
+    expect(planErofs({...base, compression: {algorithm: 'lz4'}, extendedInodes: true}).args).toContain('-Eforce-inode-extended,ztailpacking')
+  })
+
+  it('packs compressed tails inline (kernel 5.17+), and only when compressing', () => {
+    expect(planErofs({...base, compression: {algorithm: 'lz4hc', level: 9}}).args).toContain('-Eztailpacking')
+    expect(planErofs({...base, compression: {algorithm: 'none'}}).args.filter((a) => a.startsWith('-E'))).toEqual([])
+    expect(planErofs({...base, compression: {algorithm: 'none'}, extendedInodes: true}).args).toContain('-Eforce-inode-extended')
   })
 })
 
