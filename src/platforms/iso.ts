@@ -19,8 +19,8 @@ import type {FormatContext, FormatSpec, ProducedFile} from './types.js'
  * MBR, which is what firmware looks for on a stick.
  *
  * The FAT image is larger than El Torito's 16-bit sector count can say (32 MiB), so xorriso records 0, which
- * firmware (OVMF/EDK2 measured here) reads as "to the end of the medium": the image must be the last thing
- * in the ISO, as it is here — the only file.
+ * firmware (OVMF/EDK2 measured here) reads as "from the image to the end of the medium": a FAT driver ignores
+ * what follows the filesystem, so the image only has to be in the ISO (it is the only file).
  */
 
 export const ISO_EFI_IMAGE = 'efi.img'
