@@ -2,6 +2,7 @@ import {cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFi
 import {mkdtemp} from 'node:fs/promises'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import * as openpgp from 'openpgp'
 import {beforeAll, describe, expect, it} from 'vitest'
 import {KeelError} from '../../src/core/errors.js'
 import {run} from '../../src/exec/run.js'
@@ -182,6 +183,14 @@ describe('bad input is refused before anything is written', () => {
     expect(wrong.message).toBe(`the release tree is signed with key ${key.fingerprint}; the signing key given is ${other.fingerprint}`)
     expect(readFileSync(join(tree, 'releases.json'), 'utf8')).toBe(before)
     expect(readdirSync(join(tree, 'alpha/amd64')).sort()).toEqual(['4527.0.0', '4527.0.1', 'current'])
+  })
+
+  it('a passphrase-protected key: refused without the passphrase or with a wrong one, usable with it', async () => {
+    const {privateKey} = await openpgp.generateKey({type: 'ecc', curve: 'ed25519Legacy', userIDs: [{name: 'locked'}], passphrase: 'correct horse', format: 'armored'})
+    expect((await rejection(loadSigningKey(privateKey, 'k.asc'))).message).toMatch(/^k\.asc \([0-9A-F]{40}\) is protected by a passphrase$/)
+    expect((await rejection(loadSigningKey(privateKey, 'k.asc', 'wrong'))).message).toMatch(/^the passphrase does not unlock k\.asc/)
+    const unlocked = await loadSigningKey(privateKey, 'k.asc', 'correct horse')
+    expect(unlocked.fingerprint).toMatch(/^[0-9A-F]{40}$/)
   })
 
   it('a tree copied without its links (cp -L, an object-store sync) is refused instead of starting a new index', async () => {
