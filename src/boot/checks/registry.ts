@@ -2,8 +2,10 @@ import {KeelError} from '../../core/errors.js'
 import {containerdCheck} from './containerd.js'
 import {firstBootCheck} from './first-boot.js'
 import {ignitionCheck} from './ignition.js'
+import {rollbackCheck} from './rollback.js'
 import {sshdCheck} from './sshd.js'
 import {systemRunningCheck} from './system-running.js'
+import {tamperCheck} from './tamper.js'
 import type {Check} from './types.js'
 import {verityUsrCheck} from './verity-usr.js'
 
@@ -19,6 +21,8 @@ export const CHECKS: readonly Check[] = [
   containerdCheck,
   sshdCheck,
   firstBootCheck,
+  tamperCheck,
+  rollbackCheck,
 ]
 
 /** Shared-boot checks first (they share one guest), each group by id. */
