@@ -63,14 +63,17 @@ export async function promoteRelease(
   return withTreeLock(root, opts.waitMs ?? 600_000, async () => {
     const sourcePath = versionDir(opts.from, opts.arch, opts.version)
     const sourceDir = join(root, sourcePath)
+    const state = await readTreeState(root)
     const releaseText = await readFile(join(sourceDir, VERSION_FILES.release), 'utf8').catch(() => undefined)
-    if (releaseText === undefined) throw new KeelError(`${opts.from} has no release ${opts.version} for ${opts.arch} (${sourcePath})`, 'input')
+    // Only what the index lists was published; a directory left by an interrupted publish was not.
+    if (releaseText === undefined || !state.index?.releases.some((e) => e.path === sourcePath)) {
+      throw new KeelError(`${opts.from} has no published release ${opts.version} for ${opts.arch} (${sourcePath})`, 'input')
+    }
     // Promote what was signed, not what happens to be on disk: verify the source as a consumer would.
     reporter.status(`verifying ${sourcePath}`)
     await verifyVersionDir(dirSource(root), sourcePath, opts.key.key.toPublic(), {})
     const source = JSON.parse(releaseText) as ReleaseJson
     const sums = parseSha256Sums(await readFile(join(sourceDir, VERSION_FILES.sums), 'utf8'))!
-    const state = await readTreeState(root)
     const plan = planPromote({
       source, sourceDir, sourceSums: sums, to: opts.to, ...(opts.targetVersion ? {version: opts.targetVersion} : {}), key: opts.key, state,
     })

@@ -61,6 +61,11 @@ describe('publish → verify → promote → verify', () => {
     const v2 = await verifyTree(dirSource(tree), {publicKeyArmored: publicKey})
     expect(v2.current).toEqual([{channel: 'alpha', arch: 'amd64', version: '4527.0.0'}, {channel: 'beta', arch: 'amd64', version: '4527.1.0'}])
 
+    const betaOnly = await verifyTree(dirSource(tree), {publicKeyArmored: publicKey, channel: 'beta'})
+    expect(betaOnly.releases.map((r) => r.path)).toEqual(['beta/amd64/4527.1.0'])
+    const notPublished = await rejection(promoteRelease(tree, {key, from: 'alpha', to: 'stable', version: '4527.0.9', arch: 'amd64'}))
+    expect(notPublished.message).toBe('alpha has no published release 4527.0.9 for amd64 (alpha/amd64/4527.0.9)')
+
     const betaDir = join(tree, 'beta/amd64/4527.1.0')
     for (const a of manifest.artifacts) {
       expect(sha256Of(join(betaDir, a.path))).toBe(sha256Of(join(alphaDir, a.path)))
