@@ -1,4 +1,4 @@
-import {rm} from 'node:fs/promises'
+import {mkdtemp, rm} from 'node:fs/promises'
 import {basename, join} from 'node:path'
 import {kernelCommandLine} from '../boot/cmdline.js'
 import {sha256File} from '../core/hashing.js'
@@ -7,12 +7,14 @@ import type {Architecture} from '../disk/guids.js'
 import {loadLayout} from '../disk/layout.js'
 import {planDisk} from '../disk/plan.js'
 import {writeDisk} from '../disk/write.js'
-import {makeEspImage, makeOemImage} from '../fsimage/index.js'
+import {makeOemImage} from '../fsimage/index.js'
 import type {ImageFile} from '../fsimage/output.js'
 import {FORMATS} from '../platforms/formats.js'
 import {artifactName, type PlatformGroup} from '../platforms/plan.js'
 import {PLATFORMS} from '../platforms/registry.js'
+import {sparseSha256} from '../platforms/sparse.js'
 import type {BuildParts, FormatSpec, PlatformDisk} from '../platforms/types.js'
+import {makeEspVariants} from './esp-variants.js'
 import type {Artifact} from './manifest.js'
 
 /**
@@ -56,10 +58,9 @@ export async function buildPlatformDisks(input: PlatformDisksInput): Promise<Pla
   const {parts, staging, timed} = input
   const artifacts: Artifact[] = []
   const cmdlines: Record<string, string> = {}
-  for (const group of input.groups) {
-    const names = group.platforms.map((p) => p.name).join(', ')
+  // First every group's plan and ESP file list, so the ESPs can share one base image (esp-variants.ts).
+  const prepared = input.groups.map((group) => {
     const plan = planDisk(loadLayout(group.layout), {seed: parts.seed, architecture: input.architecture, usrFilesystem: parts.usr.filesystem, slots: {A: {rootHash: parts.verity.rootHash}}})
-    const partition = (name: string) => plan.partitions.find((p) => p.name === name)
     const cmdline = (firstBoot: boolean): string =>
       kernelCommandLine({
         usrHash: parts.verity.rootHash,
@@ -70,11 +71,23 @@ export async function buildPlatformDisks(input: PlatformDisksInput): Promise<Pla
         extra: [...group.kernelArgs, ...parts.recipeKernelArgs],
       })
     const extraInitrds: Record<string, string> = group.bakedConfig && parts.bakedConfig ? {[BAKED_CONFIG_ESP_PATH]: parts.bakedConfig} : {}
-    const espFiles = input.espFiles({cmdline, extraInitrds})
+    return {group, plan, cmdline, espFiles: input.espFiles({cmdline, extraInitrds})}
+  })
+  const espImages: Record<string, string> = {}
+  const espSizes = [...new Set(prepared.map((p) => p.plan.partitions.find((x) => x.name === 'EFI-SYSTEM')!.sizeBytes))]
+  await timed('esp', `Making the EFI system partitions (${prepared.length})`, async () => {
+    for (const sizeBytes of espSizes) {
+      const same = prepared.filter((p) => p.plan.partitions.find((x) => x.name === 'EFI-SYSTEM')!.sizeBytes === sizeBytes)
+      const dir = await mkdtemp(join(staging, 'esp-'))
+      Object.assign(espImages, await makeEspVariants({groups: Object.fromEntries(same.map((p) => [p.group.key, p.espFiles])), sizeBytes, seed: parts.seed, epoch: parts.epoch, dir}))
+    }
+  })
+
+  for (const {group, plan, cmdline, espFiles} of prepared) {
+    const names = group.platforms.map((p) => p.name).join(', ')
+    const partition = (name: string) => plan.partitions.find((p) => p.name === name)
     const scratch = (what: string) => join(staging, `${what}-${group.key}`)
-    const esp = await timed(`esp:${group.key}`, `Making the EFI system partition (${names})`, (reporter) =>
-      makeEspImage({output: scratch('esp.vfat'), sizeBytes: partition('EFI-SYSTEM')!.sizeBytes, seed: parts.seed, epoch: parts.epoch, files: espFiles, reporter}),
-    )
+    const esp = {path: espImages[group.key]!}
     const contents: Record<string, string> = {'EFI-SYSTEM': esp.path, 'USR-A': parts.usr.path, 'USR-A-verity': parts.verity.path}
     const oemPartition = partition('OEM')
     if (oemPartition && oemPartition.content.kind !== 'empty') {
@@ -87,11 +100,11 @@ export async function buildPlatformDisks(input: PlatformDisksInput): Promise<Pla
     const rootPartition = partition('ROOT')
     if (rootPartition) contents.ROOT = await input.rootImage(rootPartition.sizeBytes)
 
-    const disk: PlatformDisk = {raw: '', size: plan.sizeBytes, sha256: '', esp: esp.path, espFiles, cmdline: cmdline(false), firstBootCmdline: cmdline(true)}
+    let digest: Promise<{sha256: string; size: number}> | undefined
+    const disk: PlatformDisk = {raw: '', size: plan.sizeBytes, digest: () => (digest ??= sparseSha256(disk.raw)), esp: esp.path, espFiles, cmdline: cmdline(false), firstBootCmdline: cmdline(true)}
     if (group.needsDisk) {
       disk.raw = scratch('disk.raw')
       await timed(`disk:${group.key}`, `Writing the GPT disk (${names})`, (reporter) => writeDisk(plan, contents, disk.raw, reporter))
-      disk.sha256 = (await sha256File(disk.raw)).sha256
     }
     for (const {name, formats} of group.platforms) {
       cmdlines[name] = disk.cmdline
@@ -102,7 +115,7 @@ export async function buildPlatformDisks(input: PlatformDisksInput): Promise<Pla
           spec.produce({platform: name, spec: PLATFORMS[name], parts, disk, out, reporter}),
         )
         for (const file of produced) {
-          const {sha256, size} = await sha256File(file.path)
+          const {sha256, size} = file.digest ?? (await sha256File(file.path))
           artifacts.push({path: basename(file.path), format: file.format, platform: name, size, sha256, ...(file.uncompressed ? {uncompressed: file.uncompressed} : {})})
           // Live formats (PXE, ISO) boot with their own command line, not the disk's.
           if (file.cmdline) cmdlines[name] = file.cmdline

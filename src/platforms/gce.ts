@@ -2,7 +2,7 @@ import {open} from 'node:fs/promises'
 import {Readable} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 import {KeelError} from '../core/errors.js'
-import {type DataRegion, dataRegions} from './sparse.js'
+import {allocatedRegions, type DataRegion} from './sparse.js'
 import {gzipStream, hashingTap, writeStreamAtomically} from './stream.js'
 
 /**
@@ -144,7 +144,7 @@ async function* sparseTar(path: string, name: string, mtime: number, size: numbe
 
 /** `<out>`: gzip(oldgnu tar of `raw` as disk.raw, holes as a sparse map). Streamed: memory stays at a few MiB. */
 export async function writeGceTarball(raw: string, out: string, mtime: number): Promise<{regions: number; storedBytes: number; tar: {sha256: string; size: number}}> {
-  const {size, regions} = await dataRegions(raw)
+  const {size, regions} = await allocatedRegions(raw)
   const {tap, result} = hashingTap()
   await writeStreamAtomically(out, (sink) => pipeline(Readable.from(sparseTar(raw, GCE_MEMBER_NAME, mtime, size, regions)), tap, gzipStream(), sink))
   return {regions: regions.length, storedBytes: regions.reduce((n, r) => n + r.length, 0), tar: result()}

@@ -47,9 +47,10 @@ export function derivedVmdkCid(seed: string, name: string): string {
 }
 
 /**
- * qemu-img gives every new VMDK a random content id (`CID=` in the embedded descriptor; parent links use it,
- * a stand-alone disk only needs it stable). Replace it, in place and at the same length, with one derived
- * from the inputs. The descriptor is plain text in the sectors the header points at and has no checksum.
+ * qemu-img gives every new VMDK a random content id (`CID=%x` in the embedded descriptor, so even its length
+ * varies; parent links use it, a stand-alone disk only needs it stable). Rewrite the descriptor with an
+ * 8-digit id derived from the inputs. The descriptor is NUL-padded text in the sectors the header points at,
+ * read up to its first NUL, with no checksum.
  */
 export async function pinVmdkCid(path: string, cid: string): Promise<void> {
   if (!/^[0-9a-f]{8}$/.test(cid) || cid === 'ffffffff' || cid === 'fffffffe') throw new KeelError(`not a usable VMDK CID: ${cid}`, 'internal')
@@ -60,14 +61,16 @@ export async function pinVmdkCid(path: string, cid: string): Promise<void> {
     if (header.toString('latin1', 0, 4) !== 'KDMV') throw new KeelError(`${path} is not a sparse VMDK`, 'toolFailed')
     const descOffset = Number(header.readBigUInt64LE(28)) * 512
     const descSize = Number(header.readBigUInt64LE(36)) * 512
-    const desc = Buffer.alloc(descSize)
-    await fh.read(desc, 0, descSize, descOffset)
-    const text = desc.toString('latin1')
-    const m = /\nCID=([0-9a-f]{8})\n/.exec(text)
-    if (!m) throw new KeelError(`no CID line in the VMDK descriptor of ${path}`, 'toolFailed')
-    const at = m.index + '\nCID='.length
-    desc.write(cid, at, 8, 'latin1')
-    await fh.write(desc, at, 8, descOffset + at)
+    const region = Buffer.alloc(descSize)
+    await fh.read(region, 0, descSize, descOffset)
+    const nul = region.indexOf(0)
+    const text = region.toString('latin1', 0, nul < 0 ? descSize : nul)
+    if (!/^CID=[0-9a-f]{1,8}$/m.test(text)) throw new KeelError(`no CID line in the VMDK descriptor of ${path}`, 'toolFailed')
+    const pinned = Buffer.from(text.replace(/^CID=[0-9a-f]{1,8}$/m, `CID=${cid}`), 'latin1')
+    if (pinned.length >= descSize) throw new KeelError(`the VMDK descriptor of ${path} has no room for its CID`, 'internal')
+    const rewritten = Buffer.alloc(descSize)
+    pinned.copy(rewritten)
+    await fh.write(rewritten, 0, descSize, descOffset)
     await fh.sync()
   } finally {
     await fh.close()

@@ -92,15 +92,16 @@ export const COMPRESSORS = {
 
 export type CompressorName = keyof typeof COMPRESSORS
 
-/** Compress `input` into `out` with an external compressor, streamed through stdin/stdout. */
+/**
+ * Compress `input` into `out` with an external compressor. The tool reads the file itself (much faster than
+ * a pipe for GiBs of mostly holes, and the frame then records the content size); its stdout is streamed.
+ */
 export async function compressFile(input: string, out: string, compressor: CompressorName): Promise<void> {
   const c = COMPRESSORS[compressor]
-  const args = c.args()
   await writeStreamAtomically(out, async (sink) => {
-    const proc = spawnFilter(c.tool, args)
-    const feed = pipeline(readFile(input), proc.stdin)
-    const drain = pipeline(proc.stdout, sink)
-    await Promise.all([feed, drain, proc.done])
+    const proc = spawnFilter(c.tool, [...c.args(), '--', input])
+    proc.stdin.end()
+    await Promise.all([pipeline(proc.stdout, sink), proc.done])
   })
 }
 
