@@ -31,7 +31,7 @@ export function dirSource(root: string): TreeSource {
       try {
         return await readFile(full(path))
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined
+        if (['ENOENT', 'ENOTDIR', 'EISDIR'].includes((err as NodeJS.ErrnoException).code ?? '')) return undefined
         throw err
       }
     },
