@@ -36,6 +36,16 @@ export interface QemuOptions {
    * (A/B checks), written by the guest and edited by keel between boots. Never a build artifact.
    */
   disk?: {file: string; format: 'raw' | 'qcow2'}
+  /** Boot without a disk: a kernel and initrd by QEMU's direct kernel boot (as PXE hands them over), or an ISO as a CD. */
+  medium?: BootMedium
+}
+
+export type BootMedium = {kernel: string; initrd: string; append: string} | {cdrom: string}
+
+/** QEMU arguments for a disk-less boot medium (pure). -kernel/-initrd/-append take plain paths and text. */
+export function mediumArgs(medium: BootMedium): string[] {
+  if ('cdrom' in medium) return ['-drive', `if=ide,media=cdrom,readonly=on,format=raw,file=${fwCfgPath(medium.cdrom)}`]
+  return ['-kernel', medium.kernel, '-initrd', medium.initrd, '-append', medium.append]
 }
 
 export interface QemuPlan {
@@ -69,7 +79,9 @@ export function planQemu(opts: QemuOptions): QemuPlan {
     '-m', String(opts.memoryMiB),
     '-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${fwCfgPath(opts.ovmfCode ?? OVMF_CODE)}`,
     '-drive', `if=pflash,format=raw,unit=1,file=${fwCfgPath(vars)}`,
-    '-drive', opts.disk ? `if=virtio,format=${opts.disk.format},file=${fwCfgPath(opts.disk.file)}` : `if=virtio,format=qcow2,file=${fwCfgPath(overlay)}`,
+    ...(opts.medium
+      ? mediumArgs(opts.medium)
+      : ['-drive', opts.disk ? `if=virtio,format=${opts.disk.format},file=${fwCfgPath(opts.disk.file)}` : `if=virtio,format=qcow2,file=${fwCfgPath(overlay)}`]),
     '-netdev', netdev,
     '-device', 'virtio-net-pci,netdev=net0',
     '-nographic',

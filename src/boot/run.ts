@@ -6,7 +6,7 @@ import {KeelError, ToolFailedError} from '../core/errors.js'
 import {type Reporter, silentReporter} from '../core/progress.js'
 import {run, spawnFilter} from '../exec/run.js'
 import {consoleTail, failureIn, LineSplitter, lineMatches} from './console.js'
-import {type Accel, imageFormat, OVMF_CODE, OVMF_VARS, overlayArgs, planQemu} from './qemu.js'
+import {type Accel, type BootMedium, imageFormat, OVMF_CODE, OVMF_VARS, overlayArgs, planQemu} from './qemu.js'
 
 /**
  * Booting an image under QEMU and watching its serial console: the thin I/O around planQemu. Every run gets
@@ -90,6 +90,16 @@ interface WatchOptions {
   onLine?: (line: string) => void
   /** The test channel's log (second serial port), watched for the marker too. */
   channelLog?: string
+  /** Leave QEMU running when the marker is seen: the outcome then carries `live` to follow and stop it. */
+  keepRunning?: boolean
+}
+
+/** A QEMU left running after its marker (watchQemu with keepRunning). */
+interface LiveQemu {
+  /** Read what the console and the channel logged since (appended to the outcome's lines). */
+  poll(): void
+  /** Kill QEMU and wait for it to go. */
+  stop(): Promise<void>
 }
 
 /** Follows a log file QEMU appends to: new text since the last read, decoded as UTF-8 across reads, as lines. */
@@ -139,7 +149,7 @@ class LogFollower {
  * Start QEMU, follow its serial console (and the test channel, when there is one), stop at the marker (on
  * either), a failure line on the console, the timeout or QEMU's exit.
  */
-async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promise<WatchOutcome & {lines: string[]; channel: string[]}> {
+async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promise<WatchOutcome & {lines: string[]; channel: string[]; live?: LiveQemu}> {
   const started = performance.now()
   const seconds = (): number => Math.round((performance.now() - started) / 100) / 10
   const qemu = spawnFilter('qemu-system-x86_64', argv)
@@ -157,14 +167,24 @@ async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promi
   const serial = new LogFollower(log)
   const channel = opts.channelLog ? new LogFollower(opts.channelLog) : undefined
   const collected = (): {lines: string[]; channel: string[]} => ({lines: serial.lines, channel: channel?.lines ?? []})
+  const stop = async (): Promise<void> => {
+    qemu.kill()
+    await qemu.done.catch(() => undefined)
+  }
+  let kept = false
+  const atMarker = (line: string): WatchOutcome & {lines: string[]; channel: string[]; live?: LiveQemu} => {
+    kept = opts.keepRunning === true
+    const live = kept ? {poll: () => void (serial.poll(), channel?.poll()), stop} : undefined
+    return {kind: 'marker', seconds: seconds(), line, ...collected(), ...(live ? {live} : {})}
+  }
   try {
     for (;;) {
       for (const line of channel?.poll() ?? []) {
-        if (opts.marker && lineMatches(line, opts.marker)) return {kind: 'marker', seconds: seconds(), line, ...collected()}
+        if (opts.marker && lineMatches(line, opts.marker)) return atMarker(line)
       }
       for (const line of serial.poll()) {
         opts.onLine?.(line)
-        if (opts.marker && lineMatches(line, opts.marker)) return {kind: 'marker', seconds: seconds(), line, ...collected()}
+        if (opts.marker && lineMatches(line, opts.marker)) return atMarker(line)
         if (opts.failFast && failureIn(line)) return {kind: 'failure', seconds: seconds(), line, ...collected()}
       }
       if (exited !== undefined) {
@@ -176,13 +196,15 @@ async function watchQemu(argv: string[], log: string, opts: WatchOptions): Promi
       await new Promise((r) => setTimeout(r, 200))
     }
   } finally {
-    qemu.kill()
-    await qemu.done.catch(() => undefined)
+    if (!kept) await stop()
   }
 }
 
 export interface BootOptions {
-  image: string
+  /** The disk image (booted on a throwaway overlay); ignored when `medium` is given. */
+  image?: string
+  /** Boot with no disk: a kernel + initrd (PXE) or an ISO as a CD (live systems). */
+  medium?: BootMedium
   ignition?: string
   kvm: KvmMode
   memoryMiB?: number
@@ -224,18 +246,57 @@ export interface BootResult {
  * boot reaches emergency mode or a kernel panic, or (with a marker) when the timeout passes first.
  */
 export async function bootAndWait(opts: BootOptions): Promise<BootResult> {
-  const reporter = opts.reporter ?? silentReporter
-  const image = resolvePath(opts.image)
-  let head: Buffer
-  try {
-    if (!statSync(image).isFile()) throw new Error('not a file')
-    head = Buffer.alloc(4)
-    const fd = openSync(image, 'r')
-    readSync(fd, head, 0, 4, 0)
-    closeSync(fd)
-  } catch {
-    throw new KeelError(`cannot read image ${opts.image}`, 'input')
+  const {live: _live, ...result} = await boot(opts, false)
+  return result
+}
+
+/** A guest left running after its marker (bootAndKeep). */
+export interface RunningBoot extends BootResult {
+  /** The console so far: read again from the log on each call. */
+  consoleLines(): string[]
+  /** The test channel so far (empty without `channel`). */
+  channelLines(): string[]
+  /** Power the guest off (QEMU is killed) and remove the run directory. Safe to call more than once. */
+  stop(): Promise<void>
+}
+
+/**
+ * Like bootAndWait, but QEMU keeps running after the marker: for checks that log in (ssh) once the guest is
+ * up. The caller must stop() it; until then the overlay and the logs stay in the run directory.
+ */
+export async function bootAndKeep(opts: BootOptions & {marker: string | RegExp}): Promise<RunningBoot> {
+  const {live, ...result} = await boot(opts, true)
+  let stopped: Promise<void> | undefined
+  return {
+    ...result,
+    consoleLines: () => {
+      live!.poll()
+      return result.lines
+    },
+    channelLines: () => {
+      live!.poll()
+      return result.channel
+    },
+    stop: () => (stopped ??= live!.stop().finally(() => rmSync(live!.runDir, {recursive: true, force: true}))),
   }
+}
+
+async function boot(opts: BootOptions, keepRunning: boolean): Promise<BootResult & {live?: LiveQemu & {runDir: string}}> {
+  const reporter = opts.reporter ?? silentReporter
+  const medium = opts.medium
+  const files = medium ? ('cdrom' in medium ? [medium.cdrom] : [medium.kernel, medium.initrd]) : [opts.image ?? '']
+  for (const file of files) {
+    try {
+      if (!statSync(file).isFile()) throw new Error('not a file')
+    } catch {
+      throw new KeelError(`cannot read image ${file}`, 'input')
+    }
+  }
+  const image = resolvePath(files[0]!)
+  const head = Buffer.alloc(4)
+  const fd = openSync(image, 'r')
+  readSync(fd, head, 0, 4, 0)
+  closeSync(fd)
   if (opts.ignition) {
     try {
       statSync(opts.ignition)
@@ -245,6 +306,7 @@ export async function bootAndWait(opts: BootOptions): Promise<BootResult> {
   }
   const {accel, probe} = await chooseAccel(opts.kvm, reporter)
   const runDir = mkdtempSync(join(tmpdir(), 'keel-boot-'))
+  let live: (LiveQemu & {runDir: string}) | undefined
   try {
     const consoleLog = opts.consoleLog ? resolvePath(opts.consoleLog) : join(runDir, 'console.log')
     rmSync(consoleLog, {force: true})
@@ -257,17 +319,20 @@ export async function bootAndWait(opts: BootOptions): Promise<BootResult> {
       ignition: opts.ignition ? resolvePath(opts.ignition) : undefined,
       serial: {file: consoleLog},
       channel: opts.channel ? {file: join(runDir, 'channel.log')} : undefined,
+      medium,
     })
     copyFileSync(OVMF_VARS, plan.files.vars)
-    await run('qemu-img', overlayArgs(image, imageFormat(head), plan.files.overlay))
-    reporter.info(`booting ${opts.image} under ${accel.toUpperCase()}`)
+    if (!medium) await run('qemu-img', overlayArgs(image, imageFormat(head), plan.files.overlay))
+    reporter.info(`booting ${files.join(' + ')} under ${accel.toUpperCase()}`)
     const outcome = await watchQemu(plan.argv, consoleLog, {
       marker: opts.marker,
       timeoutS: opts.timeoutS,
       failFast: true,
       onLine: opts.onLine,
       channelLog: opts.channel ? join(runDir, 'channel.log') : undefined,
+      keepRunning,
     })
+    if (outcome.live) live = {...outcome.live, runDir}
     const keptLog = opts.consoleLog ? consoleLog : undefined
     if (outcome.kind === 'exited' && !outcome.ok) {
       throw new KeelError(`QEMU failed after ${outcome.seconds} s (${accel}): ${outcome.message.trim()}`, 'toolFailed')
@@ -289,9 +354,11 @@ export async function bootAndWait(opts: BootOptions): Promise<BootResult> {
       lines: outcome.lines,
       channel: outcome.channel,
       argv: plan.argv,
+      ...(live ? {live} : {}),
     }
   } finally {
-    rmSync(runDir, {recursive: true, force: true})
+    // A guest left running owns its run directory until stop(); anything else is done with it now.
+    if (!live) rmSync(runDir, {recursive: true, force: true})
   }
 }
 

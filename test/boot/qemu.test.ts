@@ -62,3 +62,21 @@ describe('overlay', () => {
     expect(imageFormat(Buffer.alloc(512))).toBe('raw')
   })
 })
+
+describe('disk-less boot media (live systems)', () => {
+  const base = {runDir: '/r', accel: 'tcg' as const, memoryMiB: 2048, cpus: 2, serial: {file: '/r/log'}}
+
+  it('boots a kernel and initrd directly, with the command line as given and no disk', () => {
+    const p = planQemu({...base, medium: {kernel: '/o/k.vmlinuz', initrd: '/o/k.initrd', append: 'root=tmpfs a=b,c'}})
+    expect(after(p.argv, '-kernel')).toEqual(['/o/k.vmlinuz'])
+    expect(after(p.argv, '-initrd')).toEqual(['/o/k.initrd'])
+    expect(after(p.argv, '-append')).toEqual(['root=tmpfs a=b,c'])
+    expect(after(p.argv, '-drive').filter((d) => !d.startsWith('if=pflash'))).toEqual([])
+  })
+
+  it('boots an ISO as a read-only CD (commas in its path doubled), no disk', () => {
+    const p = planQemu({...base, medium: {cdrom: '/o/a,b.iso'}})
+    expect(after(p.argv, '-drive').filter((d) => !d.startsWith('if=pflash'))).toEqual(['if=ide,media=cdrom,readonly=on,format=raw,file=/o/a,,b.iso'])
+    expect(p.argv).not.toContain('-kernel')
+  })
+})
