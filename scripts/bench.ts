@@ -137,7 +137,53 @@ async function benchBuildSection(): Promise<void> {
   rows.push([`boot to the Ignition marker, ${boot.accel} (s)`, boot.secondsToMarker.toFixed(1), '30–36 (quoted)', 'target ≤ 20 s (TCG), ≤ 5 s (KVM)'])
 }
 
-const sections: Record<string, () => Promise<void>> = {rootfs: benchRootfs, corpus: benchCorpusSection, verity: benchVeritySection, build: benchBuildSection}
+/**
+ * Platform outputs: one `keel build --platform <all>` (warm), and the time keel spent turning the shared
+ * parts into every platform's artifacts (per-platform ESP, OEM, ROOT, GPT disk and the conversions: the
+ * manifest's esp/oem/root/disk/convert timings), against the equivalent conversions run by hand, in the
+ * same run, from keel's metal raw image: qemu-img convert for each qcow2/VMDK/VHD, gzip, tar --format=oldgnu
+ * -S, zstd, and a tar for the OVA.
+ */
+async function benchPlatformsSection(): Promise<void> {
+  const {PLATFORM_NAMES} = await import('../src/platforms/registry.js')
+  const recipe = join(work, 'base.yaml')
+  copyFileSync(join(root, 'recipes/base.yaml'), recipe)
+  const out = join(work, 'platforms')
+  rmSync(out, {recursive: true, force: true})
+  process.stderr.write(`bench: keel build --platform ${PLATFORM_NAMES.join(',')}\n`)
+  const build = timed([keel, 'build', recipe, '--platform', PLATFORM_NAMES.join(','), '--update-lock', '-o', out])
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as {artifacts: Array<{path: string; platform: string; format: string}>; timings: Record<string, number>}
+  const perPlatformMs = Object.entries(manifest.timings)
+    .filter(([k]) => /^(esp|oem:|root:|disk:|convert:)/.test(k))
+    .reduce((n, [, v]) => n + v, 0)
+  const raw = join(out, manifest.artifacts.find((a) => a.platform === 'metal' && a.format === 'raw')!.path)
+  const hand = join(work, 'by-hand')
+  rmSync(hand, {recursive: true, force: true})
+  mkdirSync(hand, {recursive: true})
+  const commands: string[][] = [
+    ...['qemu', 'openstack', 'digitalocean'].map((p) => ['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', '-o', 'compat=1.1', '-c', raw, join(hand, `${p}.qcow2`)]),
+    ['gzip', '-k', '-6', join(hand, 'digitalocean.qcow2')],
+    ...['aws', 'vmware'].map((p) => ['qemu-img', 'convert', '-f', 'raw', '-O', 'vmdk', '-o', 'subformat=streamOptimized,adapter_type=lsilogic', raw, join(hand, `${p}.vmdk`)]),
+    ['cp', '--sparse=always', raw, join(hand, 'aws.raw')],
+    ['tar', '-cf', join(hand, 'vmware.ova'), '-C', hand, 'vmware.vmdk'],
+    ['qemu-img', 'convert', '-f', 'raw', '-O', 'vpc', '-o', 'subformat=fixed,force_size=on', raw, join(hand, 'azure.vhd')],
+    ['cp', '--sparse=always', raw, join(hand, 'disk.raw')],
+    ['tar', '--format=oldgnu', '-Sczf', join(hand, 'gcp.tar.gz'), '-C', hand, 'disk.raw'],
+    ['zstd', '-q', '-T0', '-3', raw, '-o', join(hand, 'metal.img.zst')],
+  ]
+  const started = performance.now()
+  for (const argv of commands) {
+    const r = spawnSync(argv[0]!, argv.slice(1), {stdio: ['ignore', 'ignore', 'pipe']})
+    if (r.status !== 0) throw new Error(`by-hand conversion failed: ${argv.join(' ')}\n${r.stderr}`)
+  }
+  const handSeconds = (performance.now() - started) / 1000
+  rmSync(hand, {recursive: true, force: true})
+  const keelSeconds = perPlatformMs / 1000
+  rows.push([`one build → ${PLATFORM_NAMES.length} platforms: keel's per-platform steps vs by-hand conversions (s)`, keelSeconds.toFixed(1), handSeconds.toFixed(1), `${(keelSeconds / handSeconds).toFixed(2)}×`])
+  rows.push([`keel build --platform <all ${PLATFORM_NAMES.length}>, whole build (s)`, build.seconds.toFixed(1), 'n/a', `${manifest.artifacts.length} artifacts, peak ${build.maxRssMiB.toFixed(0)} MiB`])
+}
+
+const sections: Record<string, () => Promise<void>> = {rootfs: benchRootfs, corpus: benchCorpusSection, verity: benchVeritySection, build: benchBuildSection, platforms: benchPlatformsSection}
 const only = process.env.BENCH_ONLY?.split(',')
 for (const [name, run] of Object.entries(sections)) {
   if (only && !only.includes(name)) continue
@@ -153,4 +199,4 @@ console.log(line(header))
 console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`)
 for (const r of rows) console.log(line(r))
 console.log('\nrootfs peer: mmdebstrap (variant essential + the same packages, same .debs, maintainer scripts and triggers run); target keel/peer ≤ 0.33×')
-console.log('select sections with BENCH_ONLY=rootfs,corpus,verity,build; runs per keel measurement: BENCH_RUNS (default 2)')
+console.log('select sections with BENCH_ONLY=rootfs,corpus,verity,build,platforms; runs per keel measurement: BENCH_RUNS (default 2)')
