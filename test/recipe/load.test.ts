@@ -90,7 +90,10 @@ describe('loadRecipe', () => {
       const {recipe, diagnostics} = loadRecipe(`recipes/${name}.yaml`)
       expect(diagnostics).toEqual([])
       expect(recipe.packages.map((p) => p.name)).toContain('systemd')
-      expect(recipe.exclude.packages).toEqual(['apt', 'dpkg'])
+      // No package manager and no initramfs generator in the image: keel builds the initrd from its own recipe.
+      expect(recipe.exclude.packages).toEqual(['apt', 'dpkg', 'initramfs-tools', 'initramfs-tools-core', 'klibc-utils', 'libklibc'])
+      expect(recipe.packages.map((p) => p.name)).not.toContain('dracut')
+      expect(recipe.packages.map((p) => p.name)).not.toContain('ignition')
     }
     expect(loadRecipe('recipes/docker.yaml').recipe.packages.map((p) => p.name)).toContain('docker.io')
     expect(loadRecipe('recipes/etcd.yaml').recipe.image.name).toBe('keel-etcd')
