@@ -42,6 +42,24 @@ export const DEFAULT_INITRD_MODULES = [
 export const INITRD_GENERATORS = ['systemd-fstab-generator', 'systemd-veritysetup-generator', 'systemd-debug-generator'] as const
 const GENERATOR_DIR = 'usr/lib/systemd/system-generators'
 
+/**
+ * sysinit.target.wants entries the initrd drops: API filesystems and bookkeeping that only the real root
+ * uses (huge pages, POSIX queues, debugfs, tracefs, configfs, fusectl, binfmt_misc, utmp). Each one is a unit
+ * start — a fork, an exec or a mount, and for configfs/fuse a modprobe@ service — and under emulation the
+ * initrd started them one after another before reaching udev. The real root starts them as usual.
+ */
+export const INITRD_SKIPPED_SYSINIT_UNITS = [
+  'dev-hugepages.mount',
+  'dev-mqueue.mount',
+  'proc-sys-fs-binfmt_misc.automount',
+  'sys-fs-fuse-connections.mount',
+  'sys-kernel-config.mount',
+  'sys-kernel-debug.mount',
+  'sys-kernel-tracing.mount',
+  'systemd-binfmt.service',
+  'systemd-update-utmp.service',
+] as const
+
 export type InitrdOp =
   | {op: 'write'; path: string; content: string; mode: number}
   | {op: 'symlink'; path: string; target: string}
@@ -102,6 +120,7 @@ export function planInitrd(input: InitrdPlanInput): InitrdOp[] {
   }
   // A /usr that fails verification marks its boot entry bad and reboots into the other slot.
   ops.push(...slotFallbackOps())
+  for (const u of INITRD_SKIPPED_SYSINIT_UNITS) ops.push({op: 'remove', path: `${SYSTEM_UNIT_DIR}/sysinit.target.wants/${u}`})
   // The rootfs stage enabled the image's units here (networkd, getty, timers...); in initrd mode systemd
   // starts initrd.target, and only systemd's initrd units and Ignition's belong in it.
   ops.push({op: 'remove', path: 'etc/systemd/system'})

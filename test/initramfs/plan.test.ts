@@ -82,8 +82,26 @@ describe('planInitrd', () => {
       loadModules: [],
       generators: ['systemd-fstab-generator', 'systemd-getty-generator', 'systemd-veritysetup-generator', 'systemd-sysv-generator', 'systemd-debug-generator'],
     })
-    const removed = withGenerators.filter((o) => o.op === 'remove').map((o) => o.path)
+    const removed = withGenerators.filter((o) => o.op === 'remove' && !o.path.includes('sysinit.target.wants')).map((o) => o.path)
     expect(removed).toEqual(['etc/initrd-release', 'usr/lib/systemd/system-generators/systemd-getty-generator', 'usr/lib/systemd/system-generators/systemd-sysv-generator', 'etc/systemd/system', 'usr/lib/dracut'])
+  })
+
+  it('starts none of the real root\'s API mounts and bookkeeping units, and keeps what opens /usr', () => {
+    const wants = ops.filter((o) => o.op === 'remove' && o.path.startsWith('usr/lib/systemd/system/sysinit.target.wants/')).map((o) => o.path.split('/').pop())
+    expect(wants).toEqual([
+      'dev-hugepages.mount',
+      'dev-mqueue.mount',
+      'proc-sys-fs-binfmt_misc.automount',
+      'sys-fs-fuse-connections.mount',
+      'sys-kernel-config.mount',
+      'sys-kernel-debug.mount',
+      'sys-kernel-tracing.mount',
+      'systemd-binfmt.service',
+      'systemd-update-utmp.service',
+    ])
+    for (const kept of ['systemd-udevd.service', 'systemd-udev-trigger.service', 'systemd-modules-load.service', 'systemd-journald.service', 'veritysetup.target', 'systemd-tmpfiles-setup-dev.service']) {
+      expect(wants).not.toContain(kept)
+    }
   })
 
   it('quotes os-release values', () => {
