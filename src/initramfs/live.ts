@@ -29,6 +29,7 @@ export const LIVE_MODULES = ['loop'] as const
 
 export const LIVE_USR_UNIT = 'keel-live-usr.service'
 export const LIVE_ROOT_UNIT = 'keel-live-root.service'
+export const LIVE_NETWORK_UNIT = 'keel-live-network.service'
 const UNIT_DIR = 'usr/lib/systemd/system'
 
 export interface LiveCmdlineInput {
@@ -98,6 +99,31 @@ RemainAfterExit=yes
 ExecStart=/usr/bin/cp -a /${LIVE_ROOT}/. /sysroot/
 `
 
+// ignition.config.url= (metal): fetch-offline finds it needs the network and writes /run/ignition/neednet; the
+// distro is to bring the network up between fetch-offline and fetch (Ignition's unit comments). networkd is in
+// the initrd; a condition cannot guard Wants= (dependencies start even when it fails), so the unit starts it.
+// Ignition retries the fetch until the DHCP lease is there.
+const NETWORK_UNIT = `[Unit]
+Description=keel live: the network for Ignition's config URL
+DefaultDependencies=no
+After=ignition-fetch-offline.service
+Before=ignition-fetch.service
+ConditionPathExists=/run/ignition/neednet
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/usr/bin/systemctl start --no-block systemd-networkd.service
+`
+
+const NETWORK_CONFIG = `# keel live: DHCP on wired interfaces in the initrd (only started for ignition.config.url=).
+[Match]
+Name=en* eth*
+
+[Network]
+DHCP=yes
+`
+
 // There is no /bin/sh in the initrd (src/initramfs/README.md): bash.
 const IS_LIVE_IMAGE = '#!/bin/bash\n# keel live boot: no root disk (Ignition\'s generator then skips ignition-diskful.target).\nexit 0\n'
 
@@ -114,6 +140,9 @@ export function planLiveAdditions(): LiveAddition[] {
     {type: 'file', path: `${UNIT_DIR}/${LIVE_ROOT_UNIT}`, content: ROOT_UNIT, mode: 0o644},
     {type: 'symlink', path: `${UNIT_DIR}/initrd-root-fs.target.requires/${LIVE_ROOT_UNIT}`, target: `../${LIVE_ROOT_UNIT}`},
     {type: 'file', path: 'usr/bin/is-live-image', content: IS_LIVE_IMAGE, mode: 0o755},
+    {type: 'file', path: `${UNIT_DIR}/${LIVE_NETWORK_UNIT}`, content: NETWORK_UNIT, mode: 0o644},
+    {type: 'symlink', path: `${UNIT_DIR}/ignition-complete.target.wants/${LIVE_NETWORK_UNIT}`, target: `../${LIVE_NETWORK_UNIT}`},
+    {type: 'file', path: 'etc/systemd/network/80-keel-live.network', content: NETWORK_CONFIG, mode: 0o644},
   ]
 }
 

@@ -53,6 +53,15 @@ describe('planLiveAdditions', () => {
     expect(additions).toContainEqual({type: 'symlink', path: 'usr/lib/systemd/system/initrd-root-fs.target.requires/keel-live-root.service', target: '../keel-live-root.service'})
   })
 
+  it('starts networkd only when Ignition asks for the network (a config URL), between its two fetch stages', () => {
+    const unit = file('usr/lib/systemd/system/keel-live-network.service')
+    expect(unit).toContain('ConditionPathExists=/run/ignition/neednet\n')
+    expect(unit).toContain('After=ignition-fetch-offline.service\nBefore=ignition-fetch.service\n')
+    expect(unit).toContain('ExecStart=/usr/bin/systemctl start --no-block systemd-networkd.service\n')
+    expect(additions).toContainEqual({type: 'symlink', path: 'usr/lib/systemd/system/ignition-complete.target.wants/keel-live-network.service', target: '../keel-live-network.service'})
+    expect(file('etc/systemd/network/80-keel-live.network')).toContain('[Match]\nName=en* eth*\n\n[Network]\nDHCP=yes\n')
+  })
+
   it('answers Ignition\'s is-live-image with a bash script (there is no /bin/sh in the initrd)', () => {
     expect(file('usr/bin/is-live-image')).toMatch(/^#!\/bin\/bash\n[^]*exit 0\n$/)
   })

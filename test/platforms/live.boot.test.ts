@@ -1,5 +1,7 @@
 import {createHash, generateKeyPairSync} from 'node:crypto'
 import {copyFileSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
+import {createServer} from 'node:http'
+import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
@@ -44,14 +46,14 @@ say "keel-check failed $(systemctl --failed --no-legend --plain | cut -d' ' -f1 
 say ${MARKER}
 `
 
-function ignitionConfig(key: string): string {
+function ignitionConfig(key: string, greeting = 'hello keel'): string {
   const data = (text: string): string => `data:,${encodeURIComponent(text)}`
   return JSON.stringify({
     ignition: {version: '3.3.0'},
     passwd: {users: [{name: 'core', sshAuthorizedKeys: [key]}]},
     storage: {
       files: [
-        {path: '/etc/keel-test', mode: 0o640, contents: {source: data('hello keel\n')}},
+        {path: '/etc/keel-test', mode: 0o640, contents: {source: data(`${greeting}\n`)}},
         {path: '/etc/keel-check.sh', mode: 0o755, contents: {source: data(CHECK_SCRIPT)}},
       ],
     },
@@ -144,5 +146,29 @@ describe('keel build --platform pxe,iso: live systems boot with no disk', () => 
     // The command line came from the ISO's boot entry.
     expect(boot.lines.some((l) => l.includes('Kernel command line:') && l.includes('root=tmpfs') && l.includes(`usrhash=`))).toBe(true)
     expectLiveChecks(boot)
+  })
+
+  it('PXE with ignition.config.url=: the initrd brings the network up and Ignition fetches the config over HTTP (before the baked one)', {timeout: 1_000_000}, async () => {
+    const served = ignitionConfig(key, 'hello url')
+    let requests = 0
+    const server = createServer((req, res) => {
+      requests++
+      res.writeHead(req.url === '/config.ign' ? 200 : 404, {'content-type': 'application/json'}).end(req.url === '/config.ign' ? served : '')
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      // QEMU's user network reaches the host's 127.0.0.1 as 10.0.2.2.
+      const url = `http://10.0.2.2:${(server.address() as AddressInfo).port}/config.ign`
+      const boot = await bootAndWait({
+        medium: {kernel: join(dir, artifact('kernel').path), initrd: join(dir, artifact('initramfs').path), append: `${manifest.kernel.cmdlines!.pxe!} ignition.config.url=${url}`},
+        kvm: 'auto', timeoutS: 900, marker: MARKER, channel: true, memoryMiB: 2048, consoleLog: join(work, 'pxe-url-console.log'),
+      })
+      console.log(`pxe (config URL): ${boot.accel} to the marker in ${boot.secondsToMarker} s`)
+      expect(requests).toBeGreaterThan(0)
+      expect(checks(boot).get('file')).toBe('640 hello url')
+      expect(checks(boot).get('usr-target')).toBe('verity')
+    } finally {
+      server.close()
+    }
   })
 })
