@@ -26,7 +26,7 @@ export interface InitrdBuildOptions {
   kernel: {modulesDir: string; version: string}
   /** Module names to include and load (default DEFAULT_INITRD_MODULES). */
   modules?: readonly string[]
-  /** Module names to include but load only on demand (default LIVE_MODULES: live boots modprobe loop). */
+  /** Module names to include but load only on demand (default, when `modules` is not given: LIVE_MODULES — live boots modprobe loop). */
   onDemandModules?: readonly string[]
   /** Output: a zstd-compressed newc cpio. */
   out: string
@@ -128,7 +128,8 @@ export async function buildInitrd(opts: InitrdBuildOptions, step: StepRunner = q
 /** Copy the kernel's modules in, apply the initrd plan, rebuild modules.dep. */
 async function completeInitrdTree(tree: RootTree, opts: InitrdBuildOptions): Promise<InitrdBuildResult['modules']> {
   const src = opts.kernel.modulesDir
-  const onDemand: readonly string[] = opts.onDemandModules ?? LIVE_MODULES
+  // A caller naming its own module list gets exactly that list.
+  const onDemand: readonly string[] = opts.onDemandModules ?? (opts.modules ? [] : LIVE_MODULES)
   const requested = [...(opts.modules ?? DEFAULT_INITRD_MODULES), ...onDemand]
   const all = selectModules(requested, readOptional(join(src, 'modules.dep')), readOptional(join(src, 'modules.builtin')))
   const selection = {...all, load: all.load.filter((m) => !onDemand.includes(m))}
