@@ -35,6 +35,15 @@ efivar() {
   # efivarfs files cannot seek (tail -c +5 on the file itself reads nothing): 4 attribute bytes, then UTF-16.
   cat "$f" | tail -c +5 | tr -d '\\000'
 }
+# Only a unit that failed on its own is evidence against the slot (verification refused a block, the
+# tree does not match the root hash); a timeout on a slow or overloaded machine is not.
+cause=
+for unit in ${SLOT_FAILURE_UNITS.join(' ')}; do
+  case "$(systemctl show -P Result "$unit" 2>/dev/null)" in
+    exit-code|signal|core-dump) cause=$unit ;;
+  esac
+done
+[ -n "$cause" ] || { say "no /usr unit failed on its own (a timeout says nothing about the slot); staying in the initrd"; exit 1; }
 selected=$(efivar LoaderEntrySelected) || selected=
 [ -n "$selected" ] || { say "not booted by systemd-boot (no LoaderEntrySelected); staying in the initrd"; exit 1; }
 counted=$(efivar LoaderBootCountPath) || counted=
@@ -65,7 +74,7 @@ if [ "$current" != "$bad" ]; then
 fi
 sync
 umount "$esp"
-say "/usr of entry $selected failed; marked it bad ($bad), rebooting into the other slot"
+say "/usr of entry $selected failed ($cause); marked it bad ($bad), rebooting into the other slot"
 sync
 systemctl --force --force reboot
 `

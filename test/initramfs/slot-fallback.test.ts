@@ -24,6 +24,9 @@ describe('the initrd slot fallback', () => {
     // efivarfs cannot seek: the variable is read through a pipe
     expect(script.content).toContain('cat "$f" | tail -c +5')
     expect(script.content.indexOf('mv "$esp/loader/entries/$current"')).toBeLessThan(script.content.indexOf('systemctl --force --force reboot'))
+    // only a unit that failed by itself counts, never a timeout; every hooked unit is asked
+    expect(script.content).toContain('for unit in systemd-veritysetup@usr.service sysusr-usr.mount sysroot-usr.mount; do')
+    expect(script.content).toContain('exit-code|signal|core-dump) cause=$unit ;;')
     expect(file(`usr/lib/systemd/system/${SLOT_FALLBACK_UNIT}`)?.content).toMatch(/^DefaultDependencies=no$/m)
   })
 })
