@@ -86,7 +86,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
       const usr = await timed('usr', 'Making the /usr image', (reporter) => makeUsrImage(tree, {filesystem: 'erofs', compression: 'lz4', output: join(staging, 'usr.erofs'), seed, epoch, reporter}))
       const id = deriveVerityIdentity(seed)
       const verity = await timed('verity', 'Hashing /usr (dm-verity)', () => formatVerity(usr.path, join(staging, 'usr.verity'), {salt: id.salt, uuid: id.uuid}))
-      const bakedConfig = opts.config ? join(staging, 'ignition-user.cpio') : undefined
+      const bakedConfig = opts.config ? join(staging, 'ignition-user.cpio.gz') : undefined
       if (opts.config && bakedConfig) writeFileSync(bakedConfig, bakedConfigCpio(opts.config.json, epoch))
       const parts: BuildParts = {
         image: recipe.image,

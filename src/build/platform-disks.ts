@@ -25,8 +25,8 @@ import type {Artifact} from './manifest.js'
  * temp disk stays at about one raw disk (sparse) plus the artifacts.
  */
 
-/** ESP path of the baked Ignition config's cpio (a second initrd of the first-boot entry). */
-export const BAKED_CONFIG_ESP_PATH = 'keel/ignition-a.cpio'
+/** ESP path of the baked Ignition config's archive (a second initrd of slot A's entries). */
+export const BAKED_CONFIG_ESP_PATH = 'keel/ignition-a.cpio.gz'
 
 export interface EspRequest {
   /** The group's kernel command line for a normal boot (false) and for the first boot (true). */

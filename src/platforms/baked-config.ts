@@ -1,6 +1,7 @@
 import {type Diagnostic, hasErrors} from '../core/diagnostics.js'
 import {encodeNewcHeader, pad4, trailer} from '../initramfs/cpio.js'
 import {translate} from '../ignition/index.js'
+import {gzipSync} from 'node:zlib'
 
 /**
  * `keel build --config FILE`: a cloud-config (translated) or an Ignition config (checked), baked into the
@@ -30,10 +31,19 @@ export function prepareBuildConfig(text: string, file: string): {config?: BuildC
 }
 
 /**
- * The cpio (pure): the directories down to /usr/lib/ignition (modes as the initramfs already has them) and
- * user.ign readable by root only — it may hold secrets. Every mtime is the build's epoch.
+ * The archive (pure): a newc cpio of the directories down to /usr/lib/ignition (modes as the initramfs
+ * already has them) and user.ign readable by root only — it may hold secrets — every mtime the build's
+ * epoch, gzip-compressed. Compressed because the kernel accepts an uncompressed cpio after another archive
+ * only when it starts on a 4-byte boundary of the concatenation, and a boot loader need not pad between
+ * initrds (systemd-boot 252 does not: the kernel stopped with "invalid magic at start of compressed
+ * archive"); a compressed member is found at any offset. gzip's header here has no name and no time.
  */
 export function bakedConfigCpio(json: string, epoch: number): Buffer {
+  return gzipSync(bakedConfigNewc(json, epoch), {level: 9})
+}
+
+/** The uncompressed newc archive inside bakedConfigCpio (pure). */
+export function bakedConfigNewc(json: string, epoch: number): Buffer {
   const data = Buffer.from(json, 'utf8')
   const parts: Buffer[] = []
   let ino = 1
