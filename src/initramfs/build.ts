@@ -14,7 +14,7 @@ import {depmodFixup} from '../rootfs/fixups/depmod.js'
 import type {RootTree} from '../rootfs/tree.js'
 import {writeCpioToFd} from './cpio.js'
 import {LIVE_MODULES} from './live.js'
-import {DEFAULT_INITRD_MODULES, type InitrdOp, planInitrd, selectModules} from './plan.js'
+import {DEFAULT_INITRD_MODULES, INITRD_MODULES_LOADED_AT_START, type InitrdOp, planInitrd, selectModules} from './plan.js'
 
 export interface InitrdBuildOptions {
   /** The initrd's own recipe (recipes/initrd.yaml) and its lock. */
@@ -132,7 +132,9 @@ async function completeInitrdTree(tree: RootTree, opts: InitrdBuildOptions): Pro
   const onDemand: readonly string[] = opts.onDemandModules ?? (opts.modules ? [] : LIVE_MODULES)
   const requested = [...(opts.modules ?? DEFAULT_INITRD_MODULES), ...onDemand]
   const all = selectModules(requested, readOptional(join(src, 'modules.dep')), readOptional(join(src, 'modules.builtin')))
-  const selection = {...all, load: all.load.filter((m) => !onDemand.includes(m))}
+  // Without an explicit list, the default modules ride along and load when needed (INITRD_MODULES_LOADED_AT_START).
+  const atStart = (m: string): boolean => opts.modules !== undefined || INITRD_MODULES_LOADED_AT_START.includes(m)
+  const selection = {...all, load: all.load.filter((m) => !onDemand.includes(m) && atStart(m))}
   const dest = `usr/lib/modules/${opts.kernel.version}`
   for (const file of selection.files) {
     tree.mkdirp(join(dest, dirname(file)), {owner: 'keel:initrd'})

@@ -11,9 +11,10 @@ export const IGNITION_DRACUT_DIR = 'usr/lib/dracut/modules.d/30ignition'
 export const SYSTEM_UNIT_DIR = 'usr/lib/systemd/system'
 
 /**
- * Modules the initrd loads early (modules-load.d), by module name: fw_cfg carries the Ignition config under
- * QEMU, virtio for the disk, dm-verity and erofs for /usr, vfat for the ESP (Ignition may mount it). Names
- * not built as modules in the kernel are skipped (they are built in).
+ * Modules the initrd carries (with their dependencies), by module name: fw_cfg carries the Ignition config
+ * under QEMU, virtio and the other hypervisors' drivers for the disk, dm-verity and erofs for /usr, vfat for
+ * the ESP (Ignition may mount it). Names built into the kernel are recognised and skipped (ext4 in the cloud
+ * kernel); unknown names are an error.
  */
 export const DEFAULT_INITRD_MODULES = [
   'qemu_fw_cfg',
@@ -21,6 +22,11 @@ export const DEFAULT_INITRD_MODULES = [
   'virtio_blk',
   'virtio_scsi',
   'virtio_net',
+  // The boot disk's driver on Xen (older EC2 types), Hyper-V/Azure and VMware; NVMe is built into the cloud
+  // kernel. Loaded only where udev finds the device (INITRD_MODULES_LOADED_AT_START), so free elsewhere.
+  'xen_blkfront',
+  'hv_storvsc',
+  'vmw_pvscsi',
   'dm_mod',
   'dm_verity',
   'erofs',
@@ -33,6 +39,16 @@ export const DEFAULT_INITRD_MODULES = [
   // systemd-boot's EFI variables (which entry booted): the slot fallback reads them in the initrd.
   'efivarfs',
 ] as const
+
+/**
+ * Which of those systemd-modules-load loads at start: none. Each is loaded when first needed — udev loads
+ * device drivers from their modaliases during coldplug (virtio_pci/blk/scsi/net; qemu_fw_cfg from ACPI
+ * QEMU0002, and Ignition modprobes it too), and the kernel runs modprobe for a filesystem at mount (fs-erofs,
+ * fs-squashfs, fs-vfat, nls_cp437), a device-mapper target at table load (dm-verity) and crc32c at ext4's
+ * mount. Loading all of them one by one at start kept sysinit.target — and so Ignition, which starts after
+ * basic.target — waiting for systemd-modules-load under emulation.
+ */
+export const INITRD_MODULES_LOADED_AT_START: readonly string[] = []
 
 /**
  * systemd generators the initrd keeps: /etc/fstab's and the command line's mounts (fstab), usrhash= (verity),
@@ -104,7 +120,7 @@ export function planInitrd(input: InitrdPlanInput): InitrdOp[] {
     {op: 'write', path: 'etc/fstab', content: '', mode: 0o644},
     // Debian builds Ignition with SELinux relabelling; with no policy, setfiles has nothing to do (boot.md).
     {op: 'write', path: 'usr/sbin/setfiles', content: '#!/bin/bash\n# keel: no SELinux policy in this image; Ignition\'s relabel is a no-op.\nexit 0\n', mode: 0o755},
-    {op: 'write', path: 'etc/modules-load.d/keel-initrd.conf', content: `${input.loadModules.join('\n')}\n`, mode: 0o644},
+    ...(input.loadModules.length ? [{op: 'write', path: 'etc/modules-load.d/keel-initrd.conf', content: `${input.loadModules.join('\n')}\n`, mode: 0o644} as const] : []),
     {op: 'copy', from: `${IGNITION_DRACUT_DIR}/ignition`, path: 'usr/bin/ignition', mode: 0o755},
     {op: 'copy', from: `${IGNITION_DRACUT_DIR}/ignition-generator`, path: 'usr/lib/systemd/system-generators/ignition-generator', mode: 0o755},
     {op: 'copy', from: `${IGNITION_DRACUT_DIR}/ignition-kargs-helper.sh`, path: 'usr/sbin/ignition-kargs-helper', mode: 0o755},

@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {initrdRelease, moduleName, parseModulesDep, planInitrd, selectModules} from '../../src/initramfs/plan.js'
+import {INITRD_MODULES_LOADED_AT_START, initrdRelease, moduleName, parseModulesDep, planInitrd, selectModules} from '../../src/initramfs/plan.js'
 
 const DEP = [
   'kernel/drivers/md/dm-mod.ko:',
@@ -102,6 +102,12 @@ describe('planInitrd', () => {
     for (const kept of ['systemd-udevd.service', 'systemd-udev-trigger.service', 'systemd-modules-load.service', 'systemd-journald.service', 'veritysetup.target', 'systemd-tmpfiles-setup-dev.service']) {
       expect(wants).not.toContain(kept)
     }
+  })
+
+  it('writes no modules-load.d file when nothing loads at start (udev and the kernel load on demand)', () => {
+    const none = planInitrd({osRelease: {id: 'x', name: 'x', version: '1'}, loadModules: []})
+    expect(none.some((o) => o.path.startsWith('etc/modules-load.d/'))).toBe(false)
+    expect(INITRD_MODULES_LOADED_AT_START).toEqual([])
   })
 
   it('quotes os-release values', () => {
