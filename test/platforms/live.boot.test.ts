@@ -148,6 +148,15 @@ describe('keel build --platform pxe,iso: live systems boot with no disk', () => 
     expectLiveChecks(boot)
   })
 
+  it('ISO written to a USB stick: firmware finds the ESP in its GPT and starts the kernel from it', {timeout: 600_000}, async () => {
+    // The ISO as a (virtio) disk on an overlay: no El Torito there, only the protective MBR, the GPT and the
+    // ESP partition. Reaching the kernel is what differs from the CD boot; the rest is the same system.
+    const boot = await bootAndWait({image: join(dir, artifact('iso').path), kvm: 'auto', timeoutS: 400, marker: /Linux version \d/, memoryMiB: 2048})
+    console.log(`iso as a disk: ${boot.accel} to the kernel in ${boot.secondsToMarker} s`)
+    expect(boot.ended).toBe('marker')
+    expect(boot.lines.some((l) => /BdsDxe: starting .*Pci\(0x\w+,0x0\)/.test(l) && !l.includes('DVD'))).toBe(true)
+  })
+
   it('PXE with ignition.config.url=: the initrd brings the network up and Ignition fetches the config over HTTP (before the baked one)', {timeout: 1_000_000}, async () => {
     const served = ignitionConfig(key, 'hello url')
     let requests = 0
