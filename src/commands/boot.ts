@@ -1,12 +1,16 @@
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {join} from 'node:path'
+import {dirname, join, resolve} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {KeelCommand} from '../cli/base-command.js'
 import type {Diagnostic} from '../core/diagnostics.js'
 import {DiagnosticsError, KeelError} from '../core/errors.js'
 import {bootAndWait, type BootResult, type KvmMode} from '../boot/run.js'
+import type {BuildManifest} from '../build/manifest.js'
 import {translate} from '../ignition/index.js'
+import {concatenateInitrds} from '../initramfs/live-build.js'
+import {bakedConfigCpio} from '../platforms/baked-config.js'
+import {liveBootMedium} from '../platforms/live-boot.js'
 
 interface BootCommandResult extends Omit<BootResult, 'lines' | 'argv'> {
   ssh: string | null
@@ -27,10 +31,12 @@ panic fails at once with the console's last lines.`
     '<%= config.bin %> boot out/keel.qcow2 --config cloud-config.yaml --ssh-port 2200',
     '<%= config.bin %> boot out/keel.img --kvm off --timeout 300 --console-log boot.log --json',
     '<%= config.bin %> boot out/keel.img --ignition test.ign --marker BOOTED --timeout 300 -q --json',
+    '<%= config.bin %> boot out/keel-0.1.0-iso.iso',
+    '<%= config.bin %> boot out/keel-0.1.0-pxe.vmlinuz --ignition config.ign',
   ]
 
   static override args = {
-    image: Args.string({required: true, description: 'disk image (raw or qcow2)'}),
+    image: Args.string({required: true, description: 'disk image (raw or qcow2), live ISO (.iso, as a CD), or PXE kernel (.vmlinuz, from its build directory: initrd beside it, command line from manifest.json)'}),
   }
 
   static override flags = {
@@ -44,6 +50,7 @@ panic fails at once with the console's last lines.`
     timeout: Flags.integer({description: 'stop the guest after this many seconds (default: run until it powers off)', min: 1}),
     marker: Flags.string({description: 'stop with success as soon as a console line equals TEXT (for scripts and benchmarks); fails if it does not come before --timeout', helpValue: 'TEXT'}),
     quiet: Flags.boolean({char: 'q', description: 'do not echo the serial console to stderr', default: false}),
+    append: Flags.string({description: 'PXE only: add this kernel argument (e.g. ignition.config.url=…); repeatable', helpValue: 'ARG', multiple: true}),
   }
 
   protected async execute(): Promise<BootCommandResult> {
@@ -56,11 +63,28 @@ panic fails at once with the console's last lines.`
         this.printDiagnostics(translated.diagnostics)
         ignition = translated.path
       }
+      // Live artifacts boot with no disk: the ISO as a CD, a PXE kernel with its initrd and recorded command line.
+      const manifestPath = join(dirname(resolve(args.image)), 'manifest.json')
+      const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as BuildManifest) : undefined
+      let medium = liveBootMedium(args.image, manifest, flags.append ?? [])
+      if (flags.append?.length && !(medium && 'kernel' in medium)) throw new KeelError('--append adds kernel arguments to a PXE boot only', 'usage')
+      if (medium && 'cdrom' in medium && ignition) {
+        throw new KeelError('a live ISO reads no fw_cfg config: its Ignition config is baked in at build time', 'usage', 'keel build --platform iso --config FILE')
+      }
+      if (medium && 'kernel' in medium && ignition) {
+        // Ignition's metal provider reads no fw_cfg: the config goes in as one more initrd archive (user.ign).
+        const archive = join(work, 'config.cpio')
+        if (!existsSync(ignition)) throw new KeelError(`cannot read Ignition config ${ignition}`, 'input')
+        writeFileSync(archive, bakedConfigCpio(readFileSync(ignition, 'utf8'), 0))
+        medium = {...medium, initrd: (await concatenateInitrds([medium.initrd, archive], join(work, 'initrd'))).path}
+        ignition = undefined
+      }
       const sshPort = flags['ssh-port']
       let hinted = false
       const echo = !flags.quiet
       const result = await bootAndWait({
         image: args.image,
+        medium,
         ignition,
         kvm: flags.kvm as KvmMode,
         memoryMiB: flags.memory,
