@@ -102,4 +102,25 @@ describe('keel build recipes/base.yaml --platform qemu', () => {
     expect(facts('first-boot')).toMatchObject({'firstboot-arg': '1', 'default-has-firstboot': '0'})
     expect(facts('first-boot')['default-entries']).toMatch(/^keel-a[+.]/)
   })
+
+  it('A/B: the tamper and rollback checks saw the slot fall back and the counters move as designed', () => {
+    // Check 5: a flipped byte in USR-A → the initrd marks A bad and reboots; B (a known-good copy) boots.
+    const tamper = facts('tamper')
+    expect(tamper['boot2-fallback']).toMatch(/keel-slot-fallback: .*marked it bad \(keel-a\+0\.conf\)/)
+    expect(tamper['entries-after-boot2']?.split(' ')).toEqual(['keel-a+0.conf', 'keel-b.conf'])
+    expect(tamper['boot3-entry']).toBe('keel-b.conf')
+    expect(tamper['boot3-usr-data']).toBe(tamper['b-usr-partuuid'])
+    // Check 6: B with one try fails its health check → not blessed, A boots next, B is not tried again;
+    // reinstalled healthy, B is tried and blessed (the counter is gone).
+    const rollback = facts('rollback')
+    expect(rollback['entries-installed']).toBe('keel-a.conf keel-b+1.conf')
+    expect(rollback['boot2-entry']).toBe('keel-b+1.conf')
+    expect(rollback['boot2-health']).toBe('failed')
+    expect(rollback['entries-after-boot2']).toBe('keel-a.conf keel-b+0-1.conf')
+    expect(rollback['boot3-entry']).toBe('keel-a.conf')
+    expect(rollback['entries-after-boot3']).toBe('keel-a.conf keel-b+0-1.conf')
+    expect(rollback['boot4-entry']).toBe('keel-b+1.conf')
+    expect(rollback['boot4-bless']).toBe('active')
+    expect(rollback['entries-after-boot4']).toBe('keel-a.conf keel-b.conf')
+  })
 })
