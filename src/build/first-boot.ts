@@ -43,7 +43,9 @@ sync
 const UNIT = `[Unit]
 Description=keel: boot the normal entry from now on (Ignition has run)
 ConditionFirstBoot=yes
-After=local-fs.target
+# Once the system is up, not on the way there: the first boot is done when multi-user.target is reached,
+# and mounting the ESP must not hold that target back.
+After=local-fs.target multi-user.target
 
 [Service]
 Type=oneshot
