@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -11,6 +10,7 @@ import {planDisk} from '../../src/disk/plan.js'
 import {writeDisk} from '../../src/disk/write.js'
 import {run} from '../../src/exec/run.js'
 import {makeEspImage} from '../../src/fsimage/index.js'
+import {pseudoRandomBytes} from '../helpers/bytes.js'
 
 // copySlot on a real disk image, read back with the oracles: veritysetup verifies slot B's bytes against
 // A's root hash, sgdisk reads B's new GUIDs and A/B bits, mtools lists and reads the ESP.
@@ -18,15 +18,6 @@ import {makeEspImage} from '../../src/fsimage/index.js'
 const MiB = 1 << 20
 const SIZES = {'EFI-SYSTEM': 64 * MiB, 'USR-A': 16 * MiB, 'USR-A-verity': MiB, 'USR-B': 16 * MiB, 'USR-B-verity': MiB, OEM: 4 * MiB, ROOT: 8 * MiB}
 
-function pseudoRandom(bytes: number, seed: string): Buffer {
-  const out = Buffer.alloc(bytes)
-  let block = createHash('sha256').update(seed).digest()
-  for (let off = 0; off < bytes; off += 32) {
-    block.copy(out, off)
-    block = createHash('sha256').update(block).digest()
-  }
-  return out
-}
 
 describe('copySlot: slot A copied into B as an updater installs it', () => {
   let dir: string
@@ -35,7 +26,7 @@ describe('copySlot: slot A copied into B as an updater installs it', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'keel-slot-io-'))
-    writeFileSync(join(dir, 'usr-a.img'), pseudoRandom(6 * MiB, 'usr-a'))
+    writeFileSync(join(dir, 'usr-a.img'), pseudoRandomBytes(6 * MiB, 'usr-a'))
     const vs = await run('veritysetup', ['format', join(dir, 'usr-a.img'), join(dir, 'usr-a.verity'), '--salt', '00112233'])
     rootHash = /^Root hash:\s+([0-9a-f]{64})$/m.exec(vs.stdout)![1]!
     const plan = planDisk(loadLayout('base'), {seed: 'slot-io', architecture: 'x86-64', sizes: SIZES, slots: {A: {rootHash}}})

@@ -1,4 +1,3 @@
-import {createHash} from 'node:crypto'
 import {copyFileSync, mkdtempSync, openSync, readFileSync, readSync, closeSync, writeFileSync, writeSync, rmSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
@@ -12,20 +11,11 @@ import {readGpt} from '../../src/disk/read.js'
 import {readSlotVerity} from '../../src/disk/verity-info.js'
 import {rewriteGpt, updateSlots, writeDisk} from '../../src/disk/write.js'
 import {run} from '../../src/exec/run.js'
+import {pseudoRandomBytes} from '../helpers/bytes.js'
 
 const MiB = 1 << 20
 const SIZES = {'EFI-SYSTEM': 8 * MiB, 'USR-A': 16 * MiB, 'USR-A-verity': MiB, 'USR-B': 16 * MiB, 'USR-B-verity': MiB, OEM: 4 * MiB, ROOT: 8 * MiB}
 
-/** Deterministic bytes that do not compress or repeat, standing in for a filesystem image. */
-function pseudoRandom(bytes: number, seed: string): Buffer {
-  const out = Buffer.alloc(bytes)
-  let block = createHash('sha256').update(seed).digest()
-  for (let off = 0; off < bytes; off += 32) {
-    block.copy(out, off)
-    block = createHash('sha256').update(block).digest()
-  }
-  return out
-}
 
 interface SgdiskInfo {
   typeGuid: string
@@ -58,9 +48,9 @@ describe('GPT disks written by keel, checked by sgdisk and sfdisk', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'keel-disk-'))
-    usrA = pseudoRandom(6 * MiB, 'usr-a')
+    usrA = pseudoRandomBytes(6 * MiB, 'usr-a')
     writeFileSync(join(dir, 'usr-a.img'), usrA)
-    writeFileSync(join(dir, 'esp.img'), pseudoRandom(MiB + 512, 'esp'))
+    writeFileSync(join(dir, 'esp.img'), pseudoRandomBytes(MiB + 512, 'esp'))
     // The oracle makes the hash device: keel must place it so its own reader finds veritysetup's root hash.
     const vs = await run('veritysetup', ['format', join(dir, 'usr-a.img'), join(dir, 'usr-a.verity'), '--salt', '00112233', '--uuid', '11111111-2222-3333-4444-555555555555'])
     rootHash = /^Root hash:\s+([0-9a-f]{64})$/m.exec(vs.stdout)![1]!

@@ -1,13 +1,8 @@
-import {createCipheriv} from 'node:crypto'
 import {writeFile} from 'node:fs/promises'
 import {run} from '../../src/exec/run.js'
+import {pseudoRandomBytes} from '../helpers/bytes.js'
 
-/** Deterministic pseudo-random bytes (AES-128-CTR keystream of `seed`): fast, and the same on every run. */
-export function pseudoRandomBytes(size: number, seed = 'keel'): Buffer {
-  const key = Buffer.alloc(16)
-  key.write(seed)
-  return createCipheriv('aes-128-ctr', key, Buffer.alloc(16)).update(Buffer.alloc(size))
-}
+export {pseudoRandomBytes}
 
 export async function writePseudoRandomFile(path: string, size: number, seed = 'keel'): Promise<void> {
   await writeFile(path, pseudoRandomBytes(size, seed))
