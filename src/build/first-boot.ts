@@ -43,9 +43,7 @@ sync
 const UNIT = `[Unit]
 Description=keel: boot the normal entry from now on (Ignition has run)
 ConditionFirstBoot=yes
-# Once the system is up, not on the way there: the first boot is done when multi-user.target is reached,
-# and mounting the ESP must not hold that target back.
-After=local-fs.target multi-user.target
+After=local-fs.target
 
 [Service]
 Type=oneshot
