@@ -40,10 +40,20 @@ rm -f "$esp/${ENTRIES_DIR}/${FIRST_BOOT_ENTRY}"
 sync
 `
 
+// Off the boot's critical path: with DefaultDependencies=no, multi-user.target does not order itself after
+// the unit that it wants (a target orders after its wants only when they keep default dependencies), so
+// multi-user.target is reached while this runs (2-3 s under emulation: a vfat mount and a sync). Units that
+// need the switched loader order themselves after it (keel test's ready unit does). The condition is the
+// boot's own flag, not ConditionFirstBoot: the initrd commits the machine ID (keel-machine-id.service), so
+// systemd in ROOT never sees a "first boot".
 const UNIT = `[Unit]
 Description=keel: boot the normal entry from now on (Ignition has run)
-ConditionFirstBoot=yes
-After=local-fs.target
+ConditionKernelCommandLine=ignition.firstboot
+DefaultDependencies=no
+Wants=dev-disk-by\\x2dpartlabel-EFI\\x2dSYSTEM.device
+After=local-fs.target dev-disk-by\\x2dpartlabel-EFI\\x2dSYSTEM.device
+Conflicts=shutdown.target
+Before=shutdown.target
 
 [Service]
 Type=oneshot

@@ -1,4 +1,5 @@
 import {KeelError} from '../core/errors.js'
+import {machineIdOps} from './machine-id.js'
 import {slotFallbackOps} from './slot-fallback.js'
 
 /**
@@ -136,6 +137,8 @@ export function planInitrd(input: InitrdPlanInput): InitrdOp[] {
   }
   // A /usr that fails verification marks its boot entry bad and reboots into the other slot.
   ops.push(...slotFallbackOps())
+  // Ignition's presets and the machine ID before the switch: ROOT's systemd then skips its first-boot walk.
+  ops.push(...machineIdOps())
   for (const u of INITRD_SKIPPED_SYSINIT_UNITS) ops.push({op: 'remove', path: `${SYSTEM_UNIT_DIR}/sysinit.target.wants/${u}`})
   // The rootfs stage enabled the image's units here (networkd, getty, timers...); in initrd mode systemd
   // starts initrd.target, and only systemd's initrd units and Ignition's belong in it.

@@ -16,7 +16,9 @@ describe('first boot runs Ignition once', () => {
       `usr/lib/systemd/system/multi-user.target.wants/${FIRST_BOOT_DONE_UNIT}`,
     ])
     const unit = readFileSync(tree.hostPath(`usr/lib/systemd/system/${FIRST_BOOT_DONE_UNIT}`), 'utf8')
-    expect(unit).toMatch(/^ConditionFirstBoot=yes$/m)
+    expect(unit).toMatch(/^ConditionKernelCommandLine=ignition.firstboot$/m)
+    // Off the critical path: multi-user.target does not wait for it.
+    expect(unit).toMatch(/^DefaultDependencies=no$/m)
     expect(unit).toMatch(/^ExecStart=\/usr\/lib\/keel\/firstboot-done$/m)
     expect(tree.get('usr/lib/keel/firstboot-done')).toMatchObject({type: 'file', mode: 0o755, uid: 0, gid: 0})
     expect(readlinkSync(tree.hostPath(`usr/lib/systemd/system/multi-user.target.wants/${FIRST_BOOT_DONE_UNIT}`))).toBe(`../${FIRST_BOOT_DONE_UNIT}`)

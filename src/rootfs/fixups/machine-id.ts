@@ -3,9 +3,10 @@ import {ResultBuilder} from './util.js'
 
 /**
  * systemd's postinst runs systemd-machine-id-setup, which would bake one id into every machine. The image
- * ships "uninitialized" instead: systemd then generates the id on first boot and treats that boot as the
- * first (ConditionFirstBoot=yes, and `systemctl preset-all` of units Ignition enables), committing the id
- * once the boot succeeds. An empty file would also mean "no id yet" but not "first boot" (machine-id(5)).
+ * ships "uninitialized" instead: keel's initrd commits a new id on the first boot, after Ignition, with the
+ * presets Ignition wrote (src/initramfs/machine-id.ts); should that fail, systemd in ROOT still sees
+ * "uninitialized", treats the boot as the first and does it (machine-id(5)). An empty file would mean
+ * "no id yet" but not "first boot".
  */
 export const MACHINE_ID_CONTENT = 'uninitialized\n'
 
