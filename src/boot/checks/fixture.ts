@@ -36,15 +36,15 @@ function dataUrl(text: string): string {
 }
 
 /**
- * The unit that says the guest is ready for the checks. It is ordered after sshd (the checks log in) and
- * after keel-firstboot-done (the first-boot check reads what that unit switched); After= without Wants=
- * only orders, it pulls nothing in. It prints the marker to the journal and to the test channel.
+ * The unit that says the guest is ready for the checks. It is ordered after sshd — its socket (one sshd per
+ * connection) or its daemon, whichever the image enables; the checks log in — and after keel-firstboot-done
+ * (the first-boot check reads what that unit switched); After= without Wants= only orders, it pulls nothing in. It prints the marker to the journal and to the test channel.
  */
 export function markerUnit(f: TestFixture): string {
   return [
     '[Unit]',
     'Description=keel test: the system is up',
-    'After=ssh.service keel-firstboot-done.service',
+    'After=sshd.socket ssh.service keel-firstboot-done.service',
     '',
     '[Service]',
     'Type=oneshot',

@@ -19,7 +19,7 @@ describe('the test Ignition config', () => {
 
   it('the unit waits for sshd and the first-boot switch and writes the marker to the test channel', () => {
     const unit = markerUnit(f)
-    expect(unit).toContain('After=ssh.service keel-firstboot-done.service\n')
+    expect(unit).toContain('After=sshd.socket ssh.service keel-firstboot-done.service\n')
     expect(unit).toContain("ExecStart=/bin/sh -c 'echo KEEL-TEST-READY 0123456789abcdef | tee /dev/ttyS1'\n")
     expect(unit).toContain('WantedBy=multi-user.target\n')
     expect(f.marker).toBe('KEEL-TEST-READY 0123456789abcdef')

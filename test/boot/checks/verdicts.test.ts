@@ -129,9 +129,12 @@ describe('check 4: containerd', () => {
 })
 
 describe('extras: sshd and first boot', () => {
-  it('sshd wants exactly the Ed25519 host key', () => {
-    expect(sshdVerdict('active=active\nhost-keys=ssh_host_ed25519_key\n').status).toBe('pass')
-    expect(sshdVerdict('active=active\nhost-keys=ssh_host_ecdsa_key ssh_host_ed25519_key ssh_host_rsa_key\n').detail).toBe(
+  it('sshd: the socket or the service serves, and only the Ed25519 host key exists', () => {
+    const socket = 'socket=active\nservice=inactive\nkeygen=success\nhost-keys=ssh_host_ed25519_key\n'
+    expect(sshdVerdict(socket)).toMatchObject({status: 'pass', detail: 'sshd.socket serves ssh with one host key (Ed25519)'})
+    expect(sshdVerdict(socket.replace('socket=active', 'socket=inactive').replace('service=inactive', 'service=active')).detail).toBe('ssh.service serves ssh with one host key (Ed25519)')
+    expect(sshdVerdict(socket.replace('socket=active', 'socket=failed')).detail).toBe("sshd.socket or ssh.service active: 'sshd.socket failed, ssh.service inactive'")
+    expect(sshdVerdict(socket.replace('host-keys=ssh_host_ed25519_key', 'host-keys=ssh_host_ecdsa_key ssh_host_ed25519_key ssh_host_rsa_key')).detail).toBe(
       "host keys: 'ssh_host_ecdsa_key ssh_host_ed25519_key ssh_host_rsa_key', want 'ssh_host_ed25519_key'",
     )
   })

@@ -1,26 +1,34 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
-import {opensshServerFixup, SSH_HOSTKEY_CONFIG_PATH, SSH_KEYGEN_DROPIN_PATH} from '../../../src/rootfs/fixups/openssh-server.js'
+import {opensshServerFixup, SSH_HOSTKEY_CONFIG_PATH, SSH_KEYGEN_UNIT, SSH_KEYGEN_UNIT_PATH, SSH_SERVICE_DROPIN_PATH, SSHD_SERVICE_PATH, SSHD_SOCKET_PATH} from '../../../src/rootfs/fixups/openssh-server.js'
 import {resolvedFixup} from '../../../src/rootfs/fixups/resolved.js'
 import {statOverridesFixup} from '../../../src/rootfs/fixups/statoverrides.js'
 import {unitContext} from './ctx.js'
 import {syntheticTree} from './synthetic-tree.js'
 
 describe('openssh-server', () => {
-  it('installs sshd_config from the package template and a first-start host key drop-in, no keys', async () => {
+  it('installs sshd_config, a unit that makes the host key on the machine, and per-connection sshd units; no keys', async () => {
     const tree = syntheticTree()
     tree.writeFile('usr/share/openssh/sshd_config', 'Include /etc/ssh/sshd_config.d/*.conf\n', {owner: 'openssh-server'})
     await opensshServerFixup.run(unitContext(tree, ['openssh-server']))
     expect(readFileSync(tree.hostPath('etc/ssh/sshd_config'), 'utf8')).toBe('Include /etc/ssh/sshd_config.d/*.conf\n')
-    const dropin = readFileSync(tree.hostPath(SSH_KEYGEN_DROPIN_PATH), 'utf8')
-    // keygen must run before Debian's `sshd -t`, which fails without keys: reset the list, keygen first.
-    expect(dropin.split('\n').filter((l) => l.startsWith('ExecStartPre'))).toEqual([
-      'ExecStartPre=',
-      `ExecStartPre=/bin/sh -c 'test -e /etc/ssh/ssh_host_ed25519_key || exec /usr/bin/ssh-keygen -q -t ed25519 -N "" -f /etc/ssh/ssh_host_ed25519_key'`,
-      'ExecStartPre=/usr/sbin/sshd -t',
-    ])
-    // sshd looks only for the key the first start makes (no errors for the RSA/ECDSA keys that never exist).
-    expect(readFileSync(tree.hostPath(SSH_HOSTKEY_CONFIG_PATH), 'utf8')).toMatch(/^HostKey \/etc\/ssh\/ssh_host_ed25519_key$/m)
+    const text = (path: string): string => readFileSync(tree.hostPath(path), 'utf8')
+    const keygen = text(SSH_KEYGEN_UNIT_PATH)
+    expect(keygen).toMatch(/^ConditionPathExists=!\/etc\/ssh\/ssh_host_ed25519_key$/m)
+    expect(keygen).toMatch(/^ExecStart=\/usr\/bin\/ssh-keygen -q -t ed25519 -N "" -f \/etc\/ssh\/ssh_host_ed25519_key$/m)
+    // Not on the boot's critical path: no default ordering after basic.target, nothing but sshd waits for it.
+    expect(keygen).toMatch(/^DefaultDependencies=no$/m)
+    // Debian's ssh.service runs `sshd -t` first, which fails without a key; keel's per-connection sshd too.
+    for (const unit of [text(SSH_SERVICE_DROPIN_PATH), text(SSHD_SERVICE_PATH)]) {
+      expect(unit).toMatch(new RegExp(`^Wants=${SSH_KEYGEN_UNIT}$`, 'm'))
+      expect(unit).toMatch(new RegExp(`^After=${SSH_KEYGEN_UNIT}( |$)`, 'm'))
+    }
+    expect(text(SSHD_SOCKET_PATH)).toMatch(/^ListenStream=22\nAccept=yes$/m)
+    expect(text(SSHD_SOCKET_PATH)).toMatch(/^Conflicts=ssh.service$/m)
+    expect(text(SSHD_SERVICE_PATH)).toMatch(/^ExecStart=-\/usr\/sbin\/sshd -i -e \$SSHD_OPTS$/m)
+    expect(text(SSHD_SERVICE_PATH)).toMatch(/^StandardInput=socket$/m)
+    // sshd looks only for the key the machine makes (no errors for the RSA/ECDSA keys that never exist).
+    expect(text(SSH_HOSTKEY_CONFIG_PATH)).toMatch(/^HostKey \/etc\/ssh\/ssh_host_ed25519_key$/m)
     expect([...tree.entries.keys()].some((k) => k.includes('ssh_host_'))).toBe(false)
   })
 
