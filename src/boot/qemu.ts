@@ -83,7 +83,9 @@ export function planQemu(opts: QemuOptions): QemuPlan {
       ? mediumArgs(opts.medium)
       : ['-drive', opts.disk ? `if=virtio,format=${opts.disk.format},file=${fwCfgPath(opts.disk.file)}` : `if=virtio,format=qcow2,file=${fwCfgPath(overlay)}`]),
     '-netdev', netdev,
-    '-device', 'virtio-net-pci,netdev=net0',
+    // romfile= (none): OVMF drives virtio-net itself; loading the NIC's iPXE option ROM cost 0.4 s of
+    // firmware time under TCG, and keel's network boots hand QEMU the kernel directly.
+    '-device', 'virtio-net-pci,netdev=net0,romfile=',
     '-nographic',
     '-monitor', 'none',
     '-serial', opts.serial === 'stdio' ? 'stdio' : `file:${opts.serial.file}`,
