@@ -222,6 +222,11 @@ export interface BootOptions {
    * their results there (and may print the marker there) without interleaving with kernel or systemd lines.
    */
   channel?: boolean
+  /**
+   * Make the throwaway overlay this much larger than the image, as a disk in a cloud or a server is larger
+   * than the image written to it (ROOT grows into the rest on the first boot).
+   */
+  growDiskMiB?: number
   reporter?: Reporter
 }
 
@@ -322,7 +327,10 @@ async function boot(opts: BootOptions, keepRunning: boolean): Promise<BootResult
       medium,
     })
     copyFileSync(OVMF_VARS, plan.files.vars)
-    if (!medium) await run('qemu-img', overlayArgs(image, imageFormat(head), plan.files.overlay))
+    if (!medium) {
+      await run('qemu-img', overlayArgs(image, imageFormat(head), plan.files.overlay))
+      if (opts.growDiskMiB) await run('qemu-img', ['resize', '-q', plan.files.overlay, `+${opts.growDiskMiB}M`])
+    }
     reporter.info(`booting ${files.join(' + ')} under ${accel.toUpperCase()}`)
     const outcome = await watchQemu(plan.argv, consoleLog, {
       marker: opts.marker,

@@ -20,6 +20,7 @@ import {buildRootfs} from '../rootfs/build.js'
 import {deriveVerityIdentity, formatVerity} from '../verity/format.js'
 import {FIRST_BOOT_ENTRY, loaderConf, slotBootFiles, espEntries} from '../boot/entries.js'
 import {installBootAssessment, installFirstBootDone} from './first-boot.js'
+import {installRootGrowth} from './root-growth.js'
 import {type BuildConfig, bakedConfigCpio} from '../platforms/baked-config.js'
 import {FORMATS} from '../platforms/formats.js'
 import {groupPlatforms, type PlatformGroup} from '../platforms/plan.js'
@@ -83,6 +84,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
       )
       installFirstBootDone(tree)
       installBootAssessment(tree)
+      installRootGrowth(tree)
       const usr = await timed('usr', 'Making the /usr image', (reporter) => makeUsrImage(tree, {filesystem: 'erofs', compression: 'lz4', output: join(staging, 'usr.erofs'), seed, epoch, reporter}))
       const id = deriveVerityIdentity(seed)
       const verity = await timed('verity', 'Hashing /usr (dm-verity)', () => formatVerity(usr.path, join(staging, 'usr.verity'), {salt: id.salt, uuid: id.uuid}))

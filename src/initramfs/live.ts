@@ -148,9 +148,10 @@ export function planLiveAdditions(): LiveAddition[] {
 
 /**
  * Units of the installed system that cannot work without a disk, masked in the live root:
- * keel-firstboot-done switches the ESP's loader.conf (a live system has no ESP and always boots "first").
+ * keel-firstboot-done switches the ESP's loader.conf (a live system has no ESP and always boots "first"), and
+ * keel-grow-root grows the ROOT partition (a live ROOT is a tmpfs).
  */
-export const LIVE_MASKED_UNITS = ['keel-firstboot-done.service'] as const
+export const LIVE_MASKED_UNITS = ['keel-firstboot-done.service', 'keel-grow-root.service'] as const
 
 /** Where the archive takes an entry's bytes from. */
 export type LiveSource = {kind: 'tree'; path: string} | {kind: 'host'; path: string} | {kind: 'content'; content: string}

@@ -76,6 +76,9 @@ export interface StartGuestOptions {
   reporter?: Reporter
 }
 
+/** keel test boots on a disk this much larger than the image: ROOT must grow into it (check root-growth). */
+export const TEST_DISK_GROWTH_MIB = 1024
+
 let guestCount = 0
 
 /** Boot the image with a fresh nonce and config, wait for the ready marker on the test channel and for ssh. */
@@ -96,6 +99,7 @@ export async function startGuest(opts: StartGuestOptions): Promise<Guest & {seco
     timeoutS: opts.timeoutS,
     marker: fixture.marker,
     channel: true,
+    growDiskMiB: TEST_DISK_GROWTH_MIB,
     reporter,
   })
   const ssh = sshArgs(port, opts.key.privateKey)

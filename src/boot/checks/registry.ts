@@ -3,6 +3,7 @@ import {containerdCheck} from './containerd.js'
 import {firstBootCheck} from './first-boot.js'
 import {ignitionCheck} from './ignition.js'
 import {rollbackCheck} from './rollback.js'
+import {rootGrowthCheck} from './root-growth.js'
 import {sshdCheck} from './sshd.js'
 import {systemRunningCheck} from './system-running.js'
 import {tamperCheck} from './tamper.js'
@@ -21,6 +22,7 @@ export const CHECKS: readonly Check[] = [
   containerdCheck,
   sshdCheck,
   firstBootCheck,
+  rootGrowthCheck,
   tamperCheck,
   rollbackCheck,
 ]

@@ -4,6 +4,7 @@ import {parseFacts, verdict} from '../../../src/boot/checks/facts.js'
 import {firstBootVerdict} from '../../../src/boot/checks/first-boot.js'
 import {testFixture} from '../../../src/boot/checks/fixture.js'
 import {ignitionVerdict} from '../../../src/boot/checks/ignition.js'
+import {rootGrowthVerdict} from '../../../src/boot/checks/root-growth.js'
 import {sshdVerdict} from '../../../src/boot/checks/sshd.js'
 import {systemRunningVerdict} from '../../../src/boot/checks/system-running.js'
 import {verityVerdict} from '../../../src/boot/checks/verity-usr.js'
@@ -137,6 +138,18 @@ describe('extras: sshd and first boot', () => {
     expect(sshdVerdict(socket.replace('host-keys=ssh_host_ed25519_key', 'host-keys=ssh_host_ecdsa_key ssh_host_ed25519_key ssh_host_rsa_key')).detail).toBe(
       "host keys: 'ssh_host_ecdsa_key ssh_host_ed25519_key ssh_host_rsa_key', want 'ssh_host_ed25519_key'",
     )
+  })
+
+  it('root growth: ROOT ends at the disk\'s end (the backup GPT after it) and ext4 fills it', () => {
+    // As a 9 GiB disk showed it: 18874368 sectors, ROOT (vda7) ends 40 sectors before, 3.7 GiB of ext4.
+    const grown = 'root-partition=vda7\nunit=success active\ndisk-sectors=18874368\nroot-end=18874328\nroot-bytes=4025462784\nfs-bytes=3883626496\n'
+    expect(rootGrowthVerdict(grown)).toMatchObject({status: 'pass', detail: 'ROOT (vda7) ends 40 sectors before the disk\'s end; ext4 fills 96.5 % of it (3.75 GiB)'})
+    // Not grown: the image's 2 GiB ROOT on a disk 1 GiB larger.
+    const stuck = rootGrowthVerdict(grown.replace('root-end=18874328', 'root-end=16775168').replace('unit=success active', 'unit=exit-code failed'))
+    expect(stuck.status).toBe('fail')
+    expect(stuck.detail).toBe("keel-grow-root.service: 'exit-code failed', want 'success active'; sectors after ROOT: '2099200', want '≤ 2089'")
+    // Partition grown, filesystem not.
+    expect(rootGrowthVerdict(grown.replace('fs-bytes=3883626496', 'fs-bytes=2040109465')).detail).toBe("ext4 size / ROOT size: '0.507', want '> 0.9'")
   })
 
   it('first boot: flag on this boot, the default (a glob) matches only entries without it', () => {
