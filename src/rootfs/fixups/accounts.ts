@@ -89,8 +89,17 @@ async function runAccounts(ctx: FixupContext): Promise<FixupResult> {
   tree.writeFile('etc/shadow', files.shadow, {mode: 0o640, gid: shadowGid, owner: OWNER})
   tree.writeFile('etc/gshadow', files.gshadow, {mode: 0o640, gid: shadowGid, owner: OWNER})
   result.wrote('etc/passwd', 'etc/group', 'etc/shadow', 'etc/gshadow')
+  // systemd-sysusers.service runs at boot while /usr is newer than /etc/.updated (ConditionNeedsUpdate=/etc),
+  // and Debian ships no systemd-update-done to write it: every boot, 0.4-0.7 s under emulation. The accounts
+  // above are sysusers' work done for this /usr, so /etc is stamped as current with it (mtime and the
+  // nanoseconds systemd compares at equal seconds). A newer /usr from an update runs sysusers again.
+  tree.writeFile(UPDATED_STAMP, `TIMESTAMP_NSEC=${BigInt(ctx.sourceDateEpoch) * 1_000_000_000n}\n`, {mode: 0o644, owner: OWNER})
+  result.wrote(UPDATED_STAMP)
   return result.result()
 }
+
+/** systemd's "this /etc is up to date with /usr" stamp (systemd-update-done.service(8)). */
+export const UPDATED_STAMP = 'etc/.updated'
 
 export const accountsFixup: Fixup = {
   name: 'accounts',

@@ -4,7 +4,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {run} from '../../../src/exec/run.js'
-import {accountsFixup} from '../../../src/rootfs/fixups/accounts.js'
+import {accountsFixup, UPDATED_STAMP} from '../../../src/rootfs/fixups/accounts.js'
 import type {LockedPackage} from '../../../src/packages/types.js'
 import type {RootTree} from '../../../src/rootfs/tree.js'
 import {context, realTree, testRecipe} from './real-tree.js'
@@ -85,6 +85,12 @@ describe('accounts fix-up on real packages', () => {
     expect(lines(read(tree, 'etc/passwd')).length).toBe(shadow.length)
     for (const f of ['etc/shadow', 'etc/gshadow']) expect(tree.get(f)).toMatchObject({mode: 0o640, uid: 0, gid: 42})
     for (const f of ['etc/passwd', 'etc/group']) expect(tree.get(f)).toMatchObject({mode: 0o644, uid: 0, gid: 0})
+  })
+
+  it('stamps /etc as current with this /usr, so systemd-sysusers.service (ConditionNeedsUpdate=/etc) does not rerun at boot', () => {
+    const epoch = context(tree, packages, recipe).sourceDateEpoch
+    // systemd compares /usr's mtime with the stamp's, and at equal seconds with TIMESTAMP_NSEC.
+    expect(read(tree, UPDATED_STAMP)).toBe(`TIMESTAMP_NSEC=${epoch}000000000\n`)
   })
 
   it('creates the home directory owned by the user, seeded from /etc/skel', () => {
