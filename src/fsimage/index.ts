@@ -6,5 +6,5 @@ export {FILESYSTEM_NAMES, FILESYSTEMS, type Compression, type FilesystemName, fo
 export {makeOemImage, makeRootImage, OFF_ROOT_CONTENTS, onRootFilesystem, ROOT_MOUNTPOINTS} from './root.js'
 export {makeSquashfs, planSquashfs, squashfsPseudoDefinitions} from './squashfs.js'
 export {imageManifest, type ImageManifest} from './subtree.js'
-export {makeUsrImage, USR_IMAGE_MAKERS, type UsrFilesystemName} from './usr.js'
+export {DEFAULT_USR_FILESYSTEM, makeUsrImage, USR_FILESYSTEMS, USR_IMAGE_MAKERS, usrCompressionChoices, type UsrFilesystemName} from './usr.js'
 export {makeEspImage, makeVfat, planVfat, planVfatContents} from './vfat.js'

@@ -41,10 +41,12 @@ export interface FilesystemSpec {
 export const FILESYSTEMS = {
   erofs: {
     description: 'read-only, compressed; the default /usr image (the cloud kernel reads lz4 only)',
+    // Debian's cloud kernel has CONFIG_EROFS_FS_ZIP=y but not CONFIG_EROFS_FS_ZIP_LZMA: an erofs /usr it can
+    // mount is lz4 (or lz4hc, the same decompressor) or uncompressed. lzma is therefore not offered.
     compressions: {
-      lz4: {note: 'fast; the only erofs compression Debian\'s cloud kernel reads'},
-      lz4hc: {levels: [0, 12], note: 'smaller, ~20x slower to make, read by the same decompressor as lz4'},
-      none: {},
+      lz4: {note: 'fast; the only erofs algorithm Debian\'s cloud kernel decompresses'},
+      lz4hc: {levels: [0, 12], note: 'smaller, ~20x slower to make; lz4 on disk, so the cloud kernel reads it'},
+      none: {note: 'stored uncompressed; any kernel with erofs reads it'},
     },
     defaultCompression: 'lz4',
     carriesOwnership: true,
@@ -58,6 +60,7 @@ export const FILESYSTEMS = {
   },
   squashfs: {
     description: 'read-only, compressed; selectable for /usr (smaller, slower to make)',
+    // The cloud kernel reads all four (CONFIG_SQUASHFS_ZSTD, _XZ, _ZLIB, _LZ4 are =y).
     compressions: {
       zstd: {levels: [1, 22]},
       xz: {},

@@ -4,7 +4,7 @@ import type {RootTree} from '../rootfs/tree.js'
 import {makeErofs} from './erofs.js'
 import {derivedFsUuid, type ImageResult} from './output.js'
 import type {Compression, FilesystemName} from './compression.js'
-import {parseCompression} from './registry.js'
+import {FILESYSTEMS, parseCompression} from './registry.js'
 import {makeSquashfs} from './squashfs.js'
 import {type ImageManifest, imageManifest} from './subtree.js'
 
@@ -27,6 +27,24 @@ export const USR_IMAGE_MAKERS = {
 
 export type UsrFilesystemName = keyof typeof USR_IMAGE_MAKERS
 
+/** What /usr may be: the filesystems with a maker that the registry marks read-only, in registry order. */
+export const USR_FILESYSTEMS: readonly UsrFilesystemName[] = (Object.keys(USR_IMAGE_MAKERS) as UsrFilesystemName[]).filter((n) => FILESYSTEMS[n].readOnly)
+
+/** The /usr filesystem when neither the recipe nor a flag names one (its compression: the registry's default). */
+export const DEFAULT_USR_FILESYSTEM: UsrFilesystemName = 'erofs'
+
+/** One line per /usr filesystem: its compressions with level ranges, the default marked (flag help, errors). */
+export function usrCompressionChoices(): string[] {
+  return USR_FILESYSTEMS.map((fs) => {
+    const spec = FILESYSTEMS[fs]
+    const names = Object.entries(spec.compressions).map(([name, c]: [string, {levels?: readonly [number, number]}]) => {
+      const levels = c.levels ? `[,${c.levels[0]}-${c.levels[1]}]` : ''
+      return `${name}${levels}${name === spec.defaultCompression ? ' (default)' : ''}`
+    })
+    return `${fs}: ${names.join(', ')}`
+  })
+}
+
 export interface UsrImageOptions {
   filesystem?: UsrFilesystemName
   /** e.g. 'lz4', 'lz4hc,12', 'zstd,19'; default: the filesystem's default. */
@@ -44,9 +62,9 @@ export interface UsrImageOptions {
  * owners and modes from the manifest, never from the staging files.
  */
 export async function makeUsrImage(tree: RootTree, o: UsrImageOptions): Promise<ImageResult> {
-  const filesystem = o.filesystem ?? 'erofs'
-  const maker = USR_IMAGE_MAKERS[filesystem]
-  if (!maker) throw new KeelError(`a /usr image cannot be ${filesystem}`, 'usage', `choose one of: ${Object.keys(USR_IMAGE_MAKERS).join(', ')}`)
+  const filesystem = o.filesystem ?? DEFAULT_USR_FILESYSTEM
+  const maker = USR_FILESYSTEMS.includes(filesystem) ? USR_IMAGE_MAKERS[filesystem] : undefined
+  if (!maker) throw new KeelError(`a /usr image cannot be ${filesystem}`, 'usage', `choose one of: ${USR_FILESYSTEMS.join(', ')}`)
   return maker({
     source: tree.hostPath('usr'),
     manifest: imageManifest(tree, 'usr'),
