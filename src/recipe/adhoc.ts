@@ -23,6 +23,7 @@ export function adhocRecipe(opts: {architecture: string; suites: string[]; compo
     files: [],
     units: {enable: [], disable: [], mask: []},
     kernel: {cmdline: []},
+    usr: {},
   }
   return mergeLayers(file, [layer])
 }

@@ -6,6 +6,7 @@ import type {Location} from '../core/source.js'
 import {mergeLayers} from './merge.js'
 import {parseRecipeFile, type RecipeLayer} from './parse.js'
 import type {Recipe} from './types.js'
+import {mergeUsr} from './usr.js'
 
 export interface LoadedRecipe {
   recipe: Recipe
@@ -44,6 +45,8 @@ export function loadRecipe(path: string): LoadedRecipe {
     layers.push({...layer, file: f})
   }
   visit(file, [])
+  // Checks that need every layer: a compression is valid or not for the filesystem in effect.
+  diagnostics.push(...mergeUsr(layers).diagnostics)
   if (hasErrors(diagnostics)) throw new DiagnosticsError(diagnostics)
   return {recipe: mergeLayers(file, layers), diagnostics}
 }

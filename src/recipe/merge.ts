@@ -1,5 +1,6 @@
 import type {RecipeLayer} from './parse.js'
 import type {Recipe, RecipeLocations, SourceSpec} from './types.js'
+import {mergeUsr} from './usr.js'
 
 export const RECIPE_DEFAULTS = {
   image: {id: 'keel', name: 'keel', version: '0.0.0', channel: 'dev'},
@@ -15,7 +16,9 @@ export const RECIPE_DEFAULTS = {
  * - keyed lists (users and groups by name, files by path): appended, a later entry replaces an earlier one
  *   with the same key in place;
  * - exclude wins: a package named in any layer's exclude.packages is removed from packages, whichever layer
- *   listed it.
+ *   listed it;
+ * - usr.filesystem and usr.compression override, but a layer that names another filesystem without a
+ *   compression gets that filesystem's default (usr.ts; load.ts reports compressions a filesystem lacks).
  */
 export function mergeLayers(file: string, layers: RecipeLayer[]): Recipe {
   const excluded = new Set(layers.flatMap((l) => l.exclude.packages.map((p) => p.name)))
@@ -53,6 +56,7 @@ export function mergeLayers(file: string, layers: RecipeLayer[]): Recipe {
       mask: unique(layers.flatMap((l) => l.units.mask)),
     },
     kernel: {cmdline: unique(layers.flatMap((l) => l.kernel.cmdline))},
+    usr: mergeUsr(layers).usr,
     locations,
   }
 }

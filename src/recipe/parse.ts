@@ -5,7 +5,9 @@ import {type Diagnostic, error, warning} from '../core/diagnostics.js'
 import {schemaDiagnostics} from '../core/schema.js'
 import type {Location} from '../core/source.js'
 import {parseYaml, type PathSegment, pointerToPath, type PositionMap} from '../core/yaml.js'
+import type {UsrFilesystemName} from '../fsimage/usr.js'
 import type {FileSpec, GroupSpec, ImageIdentity, PackageSpec, SourceSpec, UserSpec} from './types.js'
+import type {UsrLayer} from './usr.js'
 
 /** One recipe file, validated and typed, before includes are merged. Every item remembers its location. */
 export interface RecipeLayer {
@@ -20,6 +22,8 @@ export interface RecipeLayer {
   files: FileSpec[]
   units: {enable: string[]; disable: string[]; mask: string[]}
   kernel: {cmdline: string[]}
+  /** Checked against the filesystem registry when layers merge (a compression depends on the filesystem in effect). */
+  usr: UsrLayer
 }
 
 const schemaPath = fileURLToPath(new URL('../../schemas/recipe.schema.json', import.meta.url))
@@ -103,6 +107,7 @@ interface RawRecipe {
   files?: Array<{path: string; mode?: number | string; uid?: number; gid?: number; content?: string; source?: string}>
   units?: {enable?: string[]; disable?: string[]; mask?: string[]}
   kernel?: {cmdline?: string[]}
+  usr?: {filesystem?: UsrFilesystemName; compression?: string}
 }
 
 function toLayer(file: string, raw: RawRecipe, pos: PositionMap, diagnostics: Diagnostic[]): RecipeLayer {
@@ -142,5 +147,12 @@ function toLayer(file: string, raw: RawRecipe, pos: PositionMap, diagnostics: Di
     files,
     units: {enable: raw.units?.enable ?? [], disable: raw.units?.disable ?? [], mask: raw.units?.mask ?? []},
     kernel: {cmdline: raw.kernel?.cmdline ?? []},
+    usr: {
+      ...raw.usr,
+      locations: {
+        filesystem: raw.usr?.filesystem === undefined ? undefined : pos.value(['usr', 'filesystem']),
+        compression: raw.usr?.compression === undefined ? undefined : pos.value(['usr', 'compression']),
+      },
+    },
   }
 }

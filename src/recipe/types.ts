@@ -1,4 +1,5 @@
 import type {Location} from '../core/source.js'
+import type {UsrFilesystemName} from '../fsimage/usr.js'
 
 /**
  * A recipe after includes are merged and defaults applied: the one typed description of an image that every
@@ -24,8 +25,16 @@ export interface Recipe {
   files: FileSpec[]
   units: {enable: string[]; disable: string[]; mask: string[]}
   kernel: {cmdline: string[]}
+  /** The read-only /usr image: filesystem and compression, checked against src/fsimage's registry. */
+  usr: UsrChoice
   /** Where each value came from, for diagnostics raised after loading (e.g. an unknown package). */
   locations: RecipeLocations
+}
+
+export interface UsrChoice {
+  filesystem: UsrFilesystemName
+  /** Normalized 'algorithm' or 'algorithm,level' (e.g. 'lz4', 'zstd,19'), one the filesystem offers. */
+  compression: string
 }
 
 export interface ImageIdentity {

@@ -2,7 +2,9 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
+import {formatDiagnostics} from '../../src/core/diagnostics.js'
 import {DiagnosticsError} from '../../src/core/errors.js'
+import {FILESYSTEMS} from '../../src/fsimage/registry.js'
 import {loadRecipe} from '../../src/recipe/load.js'
 
 function dir(files: Record<string, string>): string {
@@ -83,6 +85,46 @@ describe('loadRecipe', () => {
     } catch (err) {
       expect((err as DiagnosticsError).diagnostics[0]!.location!.line).toBe(2)
     }
+  })
+
+  it('merges usr: a variant inherits the base\'s choice; naming another filesystem resets the compression', () => {
+    const d = dir({
+      'base.yaml': 'usr:\n  filesystem: squashfs\n  compression: xz\n',
+      'same.yaml': 'include: [base.yaml]\n',
+      'level.yaml': 'include: [base.yaml]\nusr: {compression: "zstd,19"}\n',
+      'other.yaml': 'include: [base.yaml]\nusr: {filesystem: erofs}\n',
+      'plain.yaml': 'packages: [bash]\n',
+    })
+    expect(loadRecipe(join(d, 'same.yaml')).recipe.usr).toEqual({filesystem: 'squashfs', compression: 'xz'})
+    expect(loadRecipe(join(d, 'level.yaml')).recipe.usr).toEqual({filesystem: 'squashfs', compression: 'zstd,19'})
+    expect(loadRecipe(join(d, 'other.yaml')).recipe.usr).toEqual({filesystem: 'erofs', compression: FILESYSTEMS.erofs.defaultCompression})
+    expect(loadRecipe(join(d, 'plain.yaml')).recipe.usr).toEqual({filesystem: 'erofs', compression: FILESYSTEMS.erofs.defaultCompression})
+  })
+
+  it('reports a compression the inherited filesystem lacks as FILE:LINE:COL, with a caret and where the filesystem was chosen', () => {
+    const d = dir({
+      'base.yaml': 'usr:\n  filesystem: squashfs\n',
+      'variant.yaml': 'include: [base.yaml]\nusr:\n  compression: lz4hc,12\n',
+    })
+    let caught: unknown
+    try {
+      loadRecipe(join(d, 'variant.yaml'))
+    } catch (err) {
+      caught = err
+    }
+    expect(caught).toBeInstanceOf(DiagnosticsError)
+    const text = formatDiagnostics((caught as DiagnosticsError).diagnostics).replaceAll(`${d}/`, '')
+    expect(text).toBe(
+      [
+        `variant.yaml:3:16: error: squashfs has no compression 'lz4hc,12'; choose one of: ${Object.keys(FILESYSTEMS.squashfs.compressions).join(', ')}`,
+        '    compression: lz4hc,12',
+        '                 ^~~~~~~~',
+        'base.yaml:2:15: note: the /usr filesystem squashfs is chosen here',
+        '    filesystem: squashfs',
+        '                ^~~~~~~~',
+        '1 error generated.',
+      ].join('\n'),
+    )
   })
 
   it('loads the shipped recipes', () => {

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
 import {formatDiagnostics} from '../../src/core/diagnostics.js'
+import {USR_FILESYSTEMS} from '../../src/fsimage/usr.js'
 import {parseRecipeFile} from '../../src/recipe/parse.js'
 
 describe('parseRecipeFile', () => {
@@ -54,6 +55,31 @@ describe('parseRecipeFile', () => {
     expect(diagnostics.map((d) => `${d.location?.line} ${d.message}`)).toEqual(["6 'cmdline' must be an array"])
     const {diagnostics: d2} = parseRecipeFile('f.yaml', 'files:\n  - path: /etc/a\n    content: x\n    source: a.txt\n')
     expect(d2.map((d) => `${d.location?.line} ${d.message}`)).toEqual(["2 file '/etc/a' needs exactly one of 'content' or 'source'"])
+  })
+
+  it('types a usr: section and keeps where each value was written', () => {
+    const {layer, diagnostics} = parseRecipeFile('u.yaml', 'packages: [bash]\nusr:\n  filesystem: squashfs\n  compression: "zstd,19"\n')
+    expect(diagnostics).toEqual([])
+    expect(layer!.usr).toMatchObject({filesystem: 'squashfs', compression: 'zstd,19'})
+    expect([layer!.usr.locations?.filesystem?.line, layer!.usr.locations?.filesystem?.col]).toEqual([3, 15])
+    expect([layer!.usr.locations?.compression?.line, layer!.usr.locations?.compression?.col]).toEqual([4, 16])
+    expect(parseRecipeFile('n.yaml', 'packages: [bash]\n').layer!.usr).toEqual({locations: {filesystem: undefined, compression: undefined}})
+  })
+
+  it('refuses a /usr filesystem that is not a read-only one from the registry, with a caret under it', () => {
+    const {layer, diagnostics} = parseRecipeFile('u.yaml', 'usr:\n  filesystem: ext4\n  level: 3\n')
+    expect(layer).toBeUndefined()
+    expect(formatDiagnostics(diagnostics)).toBe(
+      [
+        `u.yaml:2:15: error: 'filesystem' must be one of: ${USR_FILESYSTEMS.join(', ')}`,
+        '    filesystem: ext4',
+        '                ^~~~',
+        "u.yaml:3:3: error: unknown key 'level' in 'usr'",
+        '    level: 3',
+        '    ^~~~~',
+        '2 errors generated.',
+      ].join('\n'),
+    )
   })
 
   it('warns about a package listed twice', () => {
