@@ -22,8 +22,8 @@ export interface BuildManifest {
   sourceDateEpoch: number
   platforms: string[]
   artifacts: Artifact[]
-  /** Verity root hash of each /usr slot that has content; an empty slot is absent. */
-  slots: Record<string, {rootHash: string; filesystem: string; dataSize: number; hashSize: number}>
+  /** Verity root hash of each /usr slot that has content, its filesystem and compression ('lz4', 'zstd,19'; absent from manifests of older keels); an empty slot is absent. */
+  slots: Record<string, {rootHash: string; filesystem: string; compression?: string; dataSize: number; hashSize: number}>
   /** cmdline: the first platform's normal boot; cmdlines: every platform's (they differ in ignition.platform.id). */
   kernel: {version: string; cmdline: string; cmdlines: Record<string, string>}
   initrd: {sha256: string; size: number; packages: number; modules: string[]}

@@ -7,7 +7,7 @@ import {KeelError} from '../core/errors.js'
 import {sha256File, sha256Hex, stableDigest} from '../core/hashing.js'
 import {toolVersion} from '../exec/run.js'
 import {HOST_TOOLS, type ToolName} from '../exec/tools.js'
-import {makeRootImage, makeUsrImage} from '../fsimage/index.js'
+import {FILESYSTEMS, makeRootImage, makeUsrImage} from '../fsimage/index.js'
 import type {ImageFile} from '../fsimage/output.js'
 import {buildInitrd} from '../initramfs/build.js'
 import type {PackageCache} from '../packages/cache.js'
@@ -85,7 +85,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
       installFirstBootDone(tree)
       installBootAssessment(tree)
       installRootGrowth(tree)
-      const usr = await timed('usr', 'Making the /usr image', (reporter) => makeUsrImage(tree, {filesystem: 'erofs', compression: 'lz4', output: join(staging, 'usr.erofs'), seed, epoch, reporter}))
+      const usr = await timed('usr', 'Making the /usr image', (reporter) => makeUsrImage(tree, {...recipe.usr, output: join(staging, `usr.${recipe.usr.filesystem}`), seed, epoch, reporter}))
       const id = deriveVerityIdentity(seed)
       const verity = await timed('verity', 'Hashing /usr (dm-verity)', () => formatVerity(usr.path, join(staging, 'usr.verity'), {salt: id.salt, uuid: id.uuid}))
       const bakedConfig = opts.config ? join(staging, 'ignition-user.cpio.gz') : undefined
@@ -96,7 +96,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
         epoch,
         kernel: {path: tree.hostPath(`boot/${kernelFile}`), version: kernelVersion},
         initrd: initrd.path,
-        usr: {path: usr.path, filesystem: 'erofs', size: usr.size},
+        usr: {path: usr.path, filesystem: recipe.usr.filesystem, size: usr.size},
         verity: {path: join(staging, 'usr.verity'), rootHash: verity.rootHash, hashSize: verity.hashSize},
         recipeKernelArgs: recipe.kernel.cmdline,
         ...(bakedConfig ? {bakedConfig} : {}),
@@ -137,12 +137,12 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
         sourceDateEpoch: epoch,
         platforms: [...opts.platforms],
         artifacts,
-        slots: {A: {rootHash: verity.rootHash, filesystem: 'erofs', dataSize: usr.size, hashSize: verity.hashSize}},
+        slots: {A: {rootHash: verity.rootHash, filesystem: recipe.usr.filesystem, compression: usr.compression ?? recipe.usr.compression, dataSize: usr.size, hashSize: verity.hashSize}},
         kernel: {version: kernelVersion, cmdline: platformOutputs.cmdlines[opts.platforms[0]!]!, cmdlines: platformOutputs.cmdlines},
         initrd: {sha256: initrd.sha256, size: initrd.size, packages: initrd.packages, modules: initrd.modules.load},
         ...(opts.config ? {config: {file: basename(opts.config.file), kind: opts.config.kind, sha256: sha256Hex(opts.config.json), platforms: opts.platforms.filter((p) => PLATFORMS[p].bakedConfig)}} : {}),
         packages: allLocked(lock).map((p) => ({name: p.name, version: p.version, architecture: p.architecture})),
-        tools: await toolVersions(buildTools(groups)),
+        tools: await toolVersions(buildTools(recipe, groups)),
         timings,
       }
     }}, step)
@@ -157,9 +157,9 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
   }
 }
 
-/** The tools whose versions the manifest records: the pipeline's own and those of the formats built. */
-function buildTools(groups: readonly PlatformGroup[]): ToolName[] {
-  const tools = new Set<ToolName>(['mkfs.erofs', 'mke2fs', 'debugfs', 'mkfs.vfat', 'mcopy', 'zstd', 'ldconfig', 'depmod'])
+/** The tools whose versions the manifest records: the pipeline's own, the /usr filesystem's and those of the formats built. */
+function buildTools(recipe: Recipe, groups: readonly PlatformGroup[]): ToolName[] {
+  const tools = new Set<ToolName>([...FILESYSTEMS[recipe.usr.filesystem].makeTools, 'mke2fs', 'debugfs', 'mkfs.vfat', 'mcopy', 'zstd', 'ldconfig', 'depmod'])
   for (const g of groups) for (const p of g.platforms) for (const f of p.formats) for (const t of (FORMATS[f] as FormatSpec).tools) tools.add(t)
   return [...tools]
 }

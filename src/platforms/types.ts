@@ -1,6 +1,7 @@
 import type {Reporter} from '../core/progress.js'
 import type {ToolName} from '../exec/tools.js'
 import type {ImageFile} from '../fsimage/output.js'
+import type {UsrFilesystemName} from '../fsimage/usr.js'
 import type {ImageIdentity} from '../recipe/types.js'
 import type {RootTree} from '../rootfs/tree.js'
 
@@ -33,7 +34,7 @@ export interface BuildParts {
   /** Host path of the initrd (zstd-compressed newc cpio) every platform boots. */
   initrd: string
   /** The slot-A /usr filesystem image. */
-  usr: {path: string; filesystem: 'erofs' | 'squashfs'; size: number}
+  usr: {path: string; filesystem: UsrFilesystemName; size: number}
   /** The slot-A verity hash device (superblock at 0, then the tree) and its root hash. */
   verity: {path: string; rootHash: string; hashSize: number}
   /** The recipe's kernel.cmdline, appended after the platform's own arguments. */
