@@ -98,6 +98,7 @@ describe('planInitrd', () => {
       'sys-kernel-tracing.mount',
       'systemd-binfmt.service',
       'systemd-update-utmp.service',
+      'systemd-repart.service',
     ])
     for (const kept of ['systemd-udevd.service', 'systemd-udev-trigger.service', 'systemd-modules-load.service', 'systemd-journald.service', 'veritysetup.target', 'systemd-tmpfiles-setup-dev.service']) {
       expect(wants).not.toContain(kept)
