@@ -5,6 +5,7 @@ import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {CHECKS, runOrder} from '../../src/boot/checks/registry.js'
+import {TEST_DISK_GROWTH_MIB} from '../../src/boot/checks/guest.js'
 import {bootLine, type TestReport} from '../../src/boot/checks/report.js'
 import type {BuildManifest} from '../../src/build/manifest.js'
 import {buildImage} from '../../src/build/pipeline.js'
@@ -96,8 +97,15 @@ describe('keel build recipes/base.yaml --platform qemu', () => {
     expect(facts('ignition')).toMatchObject({user: 'core:/home/core', 'file-mode': '640 root:root', 'unit-result': 'success'})
     expect(facts('system-running')).toEqual({state: 'running', 'failed-units': ''})
     expect(facts('containerd')).toMatchObject({active: 'active', import: 'ok'})
-    // sshd came up on its first start with exactly one (Ed25519) host key, made on the machine.
-    expect(facts('sshd')).toEqual({active: 'active', 'host-keys': 'ssh_host_ed25519_key'})
+    // base.yaml's sshd: the socket (one sshd per connection), not Debian's daemon; one Ed25519 host key, made
+    // on the machine by keel-sshd-keygen.
+    expect(facts('sshd')).toEqual({socket: 'active', service: 'inactive', keygen: 'success', 'host-keys': 'ssh_host_ed25519_key'})
+    // keel test's disk is 1 GiB larger than the image: ROOT (the last partition) grew into it on the first boot.
+    const growth = facts('root-growth')
+    expect(growth).toMatchObject({'root-partition': 'vda7', unit: 'success active'})
+    // images/layouts/qemu.yaml makes an 8 GiB disk; keel test adds TEST_DISK_GROWTH_MIB, and ROOT took it.
+    expect(Number(growth['disk-sectors']) * 512).toBe(8 * 2 ** 30 + TEST_DISK_GROWTH_MIB * 2 ** 20)
+    expect(Number(growth['root-bytes'])).toBeGreaterThan(TEST_DISK_GROWTH_MIB * 2 ** 20 + 2 * 2 ** 30)
     // The first boot ran the one-shot entry (with ignition.firstboot); once up, the default is the normal one.
     expect(facts('first-boot')).toMatchObject({'firstboot-arg': '1', 'default-has-firstboot': '0'})
     expect(facts('first-boot')['default-entries']).toMatch(/^keel-a[+.]/)
