@@ -1,4 +1,5 @@
-import type {CheckOutcome} from './types.js'
+import type {TestFixture} from './fixture.js'
+import type {Check, CheckOutcome} from './types.js'
 
 /**
  * The checks' common shape (pure): a script run in the guest prints `name=value` lines, they are parsed
@@ -40,4 +41,25 @@ export function verdict(expectations: readonly Expectation[], summary: string, f
 export function equals(facts: Record<string, string>, name: string, want: string, what = name): Expectation {
   const saw = facts[name] ?? ''
   return {what, ok: saw === want, saw, want}
+}
+
+/**
+ * The common check: on the shared boot, run one script as root in the guest (`sudo bash -s`, the script on
+ * stdin) and judge what it printed. `script` may depend on the run's fixture (its nonce, user, file).
+ */
+export function rootScriptCheck(
+  meta: Pick<Check, 'id' | 'name' | 'title'>,
+  script: string | ((fixture: TestFixture) => string),
+  judge: (stdout: string, fixture: TestFixture) => CheckOutcome,
+  options: {timeoutS?: number} = {},
+): Check {
+  return {
+    ...meta,
+    needs: 'shared-boot',
+    async run({guest}) {
+      const input = typeof script === 'string' ? script : script(guest!.fixture)
+      const r = await guest!.sh('sudo bash -s', {input, ...(options.timeoutS ? {timeoutS: options.timeoutS} : {})})
+      return judge(r.stdout, guest!.fixture)
+    },
+  }
 }

@@ -1,5 +1,5 @@
-import {FACT_PRELUDE, parseFacts, verdict} from './facts.js'
-import type {Check, CheckOutcome} from './types.js'
+import {FACT_PRELUDE, parseFacts, verdict, rootScriptCheck} from './facts.js'
+import type {CheckOutcome} from './types.js'
 
 /**
  * Extra check: Ignition runs once. This first boot came up with `ignition.firstboot`, and once the system
@@ -45,12 +45,4 @@ export function firstBootVerdict(stdout: string): CheckOutcome {
   )
 }
 
-export const firstBootCheck: Check = {
-  id: 8,
-  name: 'first-boot',
-  title: 'Ignition runs once: the loader default is switched to the normal entry',
-  needs: 'shared-boot',
-  async run({guest}) {
-    return firstBootVerdict((await guest!.sh('sudo bash -s', {input: FIRST_BOOT_SCRIPT})).stdout)
-  },
-}
+export const firstBootCheck = rootScriptCheck({id: 8, name: 'first-boot', title: 'Ignition runs once: the loader default is switched to the normal entry'}, FIRST_BOOT_SCRIPT, firstBootVerdict)

@@ -1,7 +1,7 @@
 import {sha256Hex} from '../../core/hashing.js'
-import {equals, FACT_PRELUDE, parseFacts, verdict} from './facts.js'
+import {equals, FACT_PRELUDE, parseFacts, verdict, rootScriptCheck} from './facts.js'
 import type {TestFixture} from './fixture.js'
-import type {Check, CheckOutcome} from './types.js'
+import type {CheckOutcome} from './types.js'
 
 /**
  * Check 1: Ignition ran. Logging in at all proves the key reached an authorized_keys file sshd reads; the
@@ -48,13 +48,4 @@ export function ignitionVerdict(stdout: string, f: TestFixture): CheckOutcome {
   )
 }
 
-export const ignitionCheck: Check = {
-  id: 1,
-  name: 'ignition',
-  title: 'Ignition ran: user with key, file with mode, unit with marker',
-  needs: 'shared-boot',
-  async run({guest}) {
-    const r = await guest!.sh('sudo bash -s', {input: ignitionScript(guest!.fixture)})
-    return ignitionVerdict(r.stdout, guest!.fixture)
-  },
-}
+export const ignitionCheck = rootScriptCheck({id: 1, name: 'ignition', title: 'Ignition ran: user with key, file with mode, unit with marker'}, ignitionScript, ignitionVerdict)

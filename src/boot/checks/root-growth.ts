@@ -1,5 +1,5 @@
-import {equals, FACT_PRELUDE, parseFacts, verdict} from './facts.js'
-import type {Check, CheckOutcome} from './types.js'
+import {equals, FACT_PRELUDE, parseFacts, verdict, rootScriptCheck} from './facts.js'
+import type {CheckOutcome} from './types.js'
 
 /**
  * Extra check: ROOT fills its disk. keel test boots on an overlay larger than the image (as a cloud volume is
@@ -40,12 +40,4 @@ export function rootGrowthVerdict(stdout: string): CheckOutcome {
   )
 }
 
-export const rootGrowthCheck: Check = {
-  id: 9,
-  name: 'root-growth',
-  title: 'ROOT grew to fill a disk larger than the image (partition and ext4)',
-  needs: 'shared-boot',
-  async run({guest}) {
-    return rootGrowthVerdict((await guest!.sh('sudo bash -s', {input: ROOT_GROWTH_SCRIPT})).stdout)
-  },
-}
+export const rootGrowthCheck = rootScriptCheck({id: 9, name: 'root-growth', title: 'ROOT grew to fill a disk larger than the image (partition and ext4)'}, ROOT_GROWTH_SCRIPT, rootGrowthVerdict)

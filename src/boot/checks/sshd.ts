@@ -1,5 +1,5 @@
-import {equals, FACT_PRELUDE, parseFacts, verdict} from './facts.js'
-import type {Check, CheckOutcome} from './types.js'
+import {equals, FACT_PRELUDE, parseFacts, verdict, rootScriptCheck} from './facts.js'
+import type {CheckOutcome} from './types.js'
 
 /**
  * Extra check: sshd serves port 22 — keel's sshd.socket (one sshd per connection) or Debian's ssh.service,
@@ -29,12 +29,4 @@ export function sshdVerdict(stdout: string): CheckOutcome {
   )
 }
 
-export const sshdCheck: Check = {
-  id: 7,
-  name: 'sshd',
-  title: 'sshd serves port 22 with exactly one host key (Ed25519)',
-  needs: 'shared-boot',
-  async run({guest}) {
-    return sshdVerdict((await guest!.sh('sudo bash -s', {input: SSHD_SCRIPT})).stdout)
-  },
-}
+export const sshdCheck = rootScriptCheck({id: 7, name: 'sshd', title: 'sshd serves port 22 with exactly one host key (Ed25519)'}, SSHD_SCRIPT, sshdVerdict)

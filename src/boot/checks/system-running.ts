@@ -1,4 +1,5 @@
-import type {Check, CheckOutcome} from './types.js'
+import {rootScriptCheck} from './facts.js'
+import type {CheckOutcome} from './types.js'
 
 /**
  * Check 3: the system reaches 'running' — every unit started, none failed. `systemctl is-system-running
@@ -32,13 +33,9 @@ export function systemRunningVerdict(stdout: string): CheckOutcome {
   return {status: 'fail', detail: `system is ${state || 'not up'}${why.length ? ` — ${why.join('; ')}` : ''}`, facts}
 }
 
-export const systemRunningCheck: Check = {
-  id: 3,
-  name: 'system-running',
-  title: 'systemctl is-system-running reaches running (no failed units)',
-  needs: 'shared-boot',
-  async run({guest}) {
-    const r = await guest!.sh('sudo bash -s', {input: SYSTEM_RUNNING_SCRIPT, timeoutS: WAIT_SECONDS + 30})
-    return systemRunningVerdict(r.stdout)
-  },
-}
+export const systemRunningCheck = rootScriptCheck(
+  {id: 3, name: 'system-running', title: 'systemctl is-system-running reaches running (no failed units)'},
+  SYSTEM_RUNNING_SCRIPT,
+  systemRunningVerdict,
+  {timeoutS: WAIT_SECONDS + 30},
+)

@@ -1,5 +1,5 @@
-import {equals, FACT_PRELUDE, parseFacts, verdict} from './facts.js'
-import type {Check, CheckOutcome} from './types.js'
+import {equals, FACT_PRELUDE, parseFacts, verdict, rootScriptCheck} from './facts.js'
+import type {CheckOutcome} from './types.js'
 
 /**
  * Check 2: /usr is the dm-verity device, mounted read-only, and writing to it fails. The device-mapper table
@@ -37,13 +37,4 @@ export function verityVerdict(stdout: string): CheckOutcome {
   )
 }
 
-export const verityUsrCheck: Check = {
-  id: 2,
-  name: 'verity-usr',
-  title: '/usr is a dm-verity device, mounted read-only; writing fails',
-  needs: 'shared-boot',
-  async run({guest}) {
-    const r = await guest!.sh('sudo bash -s', {input: VERITY_SCRIPT})
-    return verityVerdict(r.stdout)
-  },
-}
+export const verityUsrCheck = rootScriptCheck({id: 2, name: 'verity-usr', title: '/usr is a dm-verity device, mounted read-only; writing fails'}, VERITY_SCRIPT, verityVerdict)
