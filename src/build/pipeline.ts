@@ -9,7 +9,7 @@ import {toolVersion} from '../exec/run.js'
 import {HOST_TOOLS, type ToolName} from '../exec/tools.js'
 import {FILESYSTEMS, makeRootImage, makeUsrImage} from '../fsimage/index.js'
 import type {ImageFile} from '../fsimage/output.js'
-import {buildInitrd} from '../initramfs/build.js'
+import {buildInitrd, DEFAULT_INITRD_COMPRESSION, INITRD_COMPRESSIONS} from '../initramfs/build.js'
 import type {PackageCache} from '../packages/cache.js'
 import {allLocked, lockPathFor} from '../packages/lock.js'
 import {ensureLock} from '../packages/lock-recipe.js'
@@ -159,7 +159,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
 
 /** The tools whose versions the manifest records: the pipeline's own, the /usr filesystem's and those of the formats built. */
 function buildTools(recipe: Recipe, groups: readonly PlatformGroup[]): ToolName[] {
-  const tools = new Set<ToolName>([...FILESYSTEMS[recipe.usr.filesystem].makeTools, 'mke2fs', 'debugfs', 'mkfs.vfat', 'mcopy', 'zstd', 'ldconfig', 'depmod'])
+  const tools = new Set<ToolName>([...FILESYSTEMS[recipe.usr.filesystem].makeTools, 'mke2fs', 'debugfs', 'mkfs.vfat', 'mcopy', 'zstd', INITRD_COMPRESSIONS[DEFAULT_INITRD_COMPRESSION].tool, 'ldconfig', 'depmod'])
   for (const g of groups) for (const p of g.platforms) for (const f of p.formats) for (const t of (FORMATS[f] as FormatSpec).tools) tools.add(t)
   return [...tools]
 }

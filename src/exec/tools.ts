@@ -9,6 +9,7 @@ import {MissingToolError} from '../core/errors.js'
 export const HOST_TOOLS = {
   xz: {debianPackage: 'xz-utils', purpose: 'decompress .deb data and Packages.xz; the metal image\'s optional .img.xz', versionArgs: ['--version']},
   zstd: {debianPackage: 'zstd', purpose: 'decompress .deb data (zstd members); compress the metal image and the update payload', versionArgs: ['--version']},
+  lz4: {debianPackage: 'lz4', purpose: 'compress the initrd (legacy frame, as the kernel unpacks it)', versionArgs: ['--version']},
   gpgv: {debianPackage: 'gpgv', purpose: 'verify InRelease signatures', versionArgs: ['--version']},
   ldconfig: {debianPackage: 'libc-bin', purpose: 'build ld.so.cache offline (ldconfig -r)', versionArgs: ['--version']},
   depmod: {debianPackage: 'kmod', purpose: 'build modules.dep offline (depmod -b)', versionArgs: ['--version']},

@@ -31,7 +31,7 @@ export interface BuildParts {
   epoch: number
   /** Host path of the kernel image (vmlinuz) and its version (the modules directory name). */
   kernel: {path: string; version: string}
-  /** Host path of the initrd (zstd-compressed newc cpio) every platform boots. */
+  /** Host path of the initrd (compressed newc cpio, src/initramfs/build.ts) every platform boots. */
   initrd: string
   /** The slot-A /usr filesystem image. */
   usr: {path: string; filesystem: UsrFilesystemName; size: number}

@@ -1,4 +1,4 @@
-import {mkdirSync, mkdtempSync, rmSync} from 'node:fs'
+import {mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
@@ -8,7 +8,7 @@ import {PackageCache, defaultCacheDir} from '../../src/packages/cache.js'
 import {ensureLock} from '../../src/packages/lock-recipe.js'
 import {loadRecipe} from '../../src/recipe/load.js'
 
-// recipes/initrd.yaml through the rootfs stage into a zstd cpio, twice; GNU cpio lists the result. The
+// recipes/initrd.yaml through the rootfs stage into an lz4 (legacy frame) cpio, twice; GNU cpio lists the result. The
 // kernel's modules are left out here (an empty module tree): test/boot/boot.boot.test.ts boots a real one.
 const work = mkdtempSync(join(tmpdir(), 'keel-initrd-'))
 afterAll(() => rmSync(work, {recursive: true, force: true}))
@@ -28,8 +28,20 @@ describe('buildInitrd', () => {
     }
     expect(builds[1]!.sha256).toBe(builds[0]!.sha256)
     expect(builds[0]!.size).toBeLessThan(40 << 20)
+    // The kernel's lz4 unpacker reads the legacy frame only: magic 0x184C2102, little-endian. It ends at a zero
+    // chunk size: the file ends with zero bytes on a 4-byte boundary, where an appended archive may start.
+    const bytes = readFileSync(builds[0]!.path)
+    expect(bytes.subarray(0, 4).toString('hex')).toBe('02214c18')
+    let end = 4
+    for (let size = bytes.readUInt32LE(end); size !== 0; size = bytes.readUInt32LE(end)) end += 4 + size
+    expect(bytes.length % 4).toBe(0)
+    expect(bytes.length - end).toBeGreaterThanOrEqual(4)
+    expect(bytes.subarray(end).every((b) => b === 0)).toBe(true)
+    // The lz4 tool, unlike the kernel, takes a zero chunk size for corrupt input: it gets the stream alone.
+    const stream = join(work, 'initrd.lz4')
+    writeFileSync(stream, bytes.subarray(0, end))
     const cpio = join(work, 'initrd.cpio')
-    await run('zstd', ['-q', '-d', builds[0]!.path, '-o', cpio])
+    await run('lz4', ['-q', '-d', stream, cpio])
     const {stdout} = await run('cpio', ['-t', '-v', '--numeric-uid-gid', '--quiet', '-F', cpio])
     listing = new Map(stdout.trim().split('\n').map((l) => l.split(/\s+/)).map((r) => [r[8]!, r]))
     expect(listing.size).toBe(builds[0]!.entries)
