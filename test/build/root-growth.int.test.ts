@@ -8,6 +8,7 @@ import {type DiskPlan, planDisk} from '../../src/disk/plan.js'
 import {writeDisk} from '../../src/disk/write.js'
 import {run} from '../../src/exec/run.js'
 import {RootTree} from '../../src/rootfs/tree.js'
+import {type SgdiskInfo, sgdiskInfo} from '../helpers/sgdisk.js'
 
 // keel's ROOT growth definition given to the real systemd-repart (the same systemd 252 the image carries) on a
 // disk keel wrote and then enlarged, as a cloud volume is larger than the image: sgdisk is the oracle for what
@@ -17,29 +18,9 @@ const MiB = 1 << 20
 const SIZES = {'EFI-SYSTEM': 8 * MiB, 'USR-A': 16 * MiB, 'USR-A-verity': MiB, 'USR-B': 16 * MiB, 'USR-B-verity': MiB, OEM: 4 * MiB, ROOT: 8 * MiB}
 const GROWN_BY = 64 * MiB
 
-interface Row {
-  first: number
-  last: number
-  attributes: string
-  guid: string
-  type: string
-  name: string
-}
-
-async function table(disk: string, plan: DiskPlan): Promise<Map<string, Row>> {
-  const rows = new Map<string, Row>()
-  for (const p of plan.partitions) {
-    const out = (await run('sgdisk', ['-i', String(p.index), disk])).stdout
-    const field = (re: RegExp): string => re.exec(out)?.[1] ?? `(missing in: ${out})`
-    rows.set(p.name, {
-      first: Number(field(/^First sector: (\d+)/m)),
-      last: Number(field(/^Last sector: (\d+)/m)),
-      attributes: field(/^Attribute flags: ([0-9A-Fa-f]+)/m).toLowerCase(),
-      guid: field(/^Partition unique GUID: (\S+)/m).toLowerCase(),
-      type: field(/^Partition GUID code: (\S+)/m).toLowerCase(),
-      name: field(/^Partition name: '(.*)'$/m),
-    })
-  }
+async function table(disk: string, plan: DiskPlan): Promise<Map<string, SgdiskInfo>> {
+  const rows = new Map<string, SgdiskInfo>()
+  for (const p of plan.partitions) rows.set(p.name, await sgdiskInfo(disk, p.index))
   return rows
 }
 
@@ -48,7 +29,7 @@ describe('ROOT growth: keel\'s repart definition on a keel disk made larger', ()
   let disk: string
   let plan: DiskPlan
   let tree: RootTree
-  let before: Map<string, Row>
+  let before: Map<string, SgdiskInfo>
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'keel-grow-'))

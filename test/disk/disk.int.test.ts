@@ -12,32 +12,11 @@ import {readSlotVerity} from '../../src/disk/verity-info.js'
 import {rewriteGpt, updateSlots, writeDisk} from '../../src/disk/write.js'
 import {run} from '../../src/exec/run.js'
 import {pseudoRandomBytes} from '../helpers/bytes.js'
+import {sgdiskInfo} from '../helpers/sgdisk.js'
 
 const MiB = 1 << 20
 const SIZES = {'EFI-SYSTEM': 8 * MiB, 'USR-A': 16 * MiB, 'USR-A-verity': MiB, 'USR-B': 16 * MiB, 'USR-B-verity': MiB, OEM: 4 * MiB, ROOT: 8 * MiB}
 
-
-interface SgdiskInfo {
-  typeGuid: string
-  guid: string
-  first: number
-  last: number
-  attributes: string
-  name: string
-}
-
-async function sgdiskInfo(disk: string, index: number): Promise<SgdiskInfo> {
-  const out = (await run('sgdisk', ['-i', String(index), disk])).stdout
-  const field = (re: RegExp) => re.exec(out)?.[1] ?? `(missing in: ${out})`
-  return {
-    typeGuid: field(/^Partition GUID code: (\S+)/m).toLowerCase(),
-    guid: field(/^Partition unique GUID: (\S+)/m).toLowerCase(),
-    first: Number(field(/^First sector: (\d+)/m)),
-    last: Number(field(/^Last sector: (\d+)/m)),
-    attributes: field(/^Attribute flags: ([0-9A-Fa-f]+)/m).toLowerCase(),
-    name: field(/^Partition name: '(.*)'$/m),
-  }
-}
 
 describe('GPT disks written by keel, checked by sgdisk and sfdisk', () => {
   let dir: string
