@@ -1,5 +1,6 @@
 import {KeelError} from '../core/errors.js'
 import {verityPartitionGuids} from '../disk/guids.js'
+import {USR_FILESYSTEMS, type UsrFilesystemName} from '../fsimage/usr.js'
 
 /**
  * The kernel command line and systemd-boot files for a verity-/usr image (pure). systemd 252 in the initrd
@@ -9,7 +10,7 @@ import {verityPartitionGuids} from '../disk/guids.js'
 export interface CmdlineInput {
   /** Root hash of the slot's /usr (hex). */
   usrHash: string
-  usrFs: 'erofs' | 'squashfs'
+  usrFs: UsrFilesystemName
   /** The root filesystem, as systemd's fstab-generator takes root= (PARTLABEL=ROOT, PARTUUID=…). */
   root: string
   /** Add ignition.firstboot: only the first boot's entry may carry it. */
@@ -68,4 +69,10 @@ export function bootEntry(e: BootEntry): string {
   if (e.version) lines.push(`version ${e.version}`)
   lines.push(`linux ${e.linux}`, `initrd ${e.initrd}`, `options ${e.options}`)
   return `${lines.join('\n')}\n`
+}
+
+/** The /usr filesystem a kernel command line mounts (its last `mount.usrfstype=`), if it is one keel makes. */
+export function usrFilesystemOf(cmdline: string): UsrFilesystemName | undefined {
+  const named = [...cmdline.matchAll(/(?:^|\s)mount\.usrfstype=(\S+)/g)].at(-1)?.[1]
+  return USR_FILESYSTEMS.find((fs) => fs === named)
 }

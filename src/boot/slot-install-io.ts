@@ -11,6 +11,7 @@ import {slotPartitions} from '../disk/slots.js'
 import {readSlotVerity} from '../disk/verity-info.js'
 import {rewriteGpt} from '../disk/write.js'
 import {run} from '../exec/run.js'
+import {usrFilesystemOf} from './cmdline.js'
 import {ENTRIES_DIR, parseEntryFileName, slotBootFiles} from './entries.js'
 import {planSlotInstall, type SlotInstallPlan, type SlotInstallRequest} from './slot-install.js'
 
@@ -174,7 +175,8 @@ export async function copySlot(image: string, opts: CopySlotOptions): Promise<Sl
   const options = /^options\s+(.*)$/m.exec(entryText)?.[1]
   if (!options) throw new KeelError(`${entryName} has no options line`, 'input')
   const pieces = cmdlinePieces(options)
-  const usrFs = /mount\.usrfstype=squashfs/.test(options) ? 'squashfs' : 'erofs'
+  const usrFs = usrFilesystemOf(options)
+  if (!usrFs) throw new KeelError(`${entryName} names no /usr filesystem keel makes (mount.usrfstype=): ${options}`, 'input')
   const tmp = mkdtempSync(join(tmpdir(), 'keel-slot-copy-'))
   try {
     const files = slotBootFiles(opts.from)

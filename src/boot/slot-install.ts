@@ -4,6 +4,7 @@ import {installUpdate, markGood, type Slot, withField} from '../disk/attributes.
 import type {GptPartition, GptTable} from '../disk/gpt.js'
 import {derivedGuid, lookupPartitionType, verityPartitionGuids} from '../disk/guids.js'
 import type {SlotName} from '../disk/layout.js'
+import type {UsrFilesystemName} from '../fsimage/usr.js'
 import {slotPartitions, verityPartnerOf} from '../disk/slots.js'
 import {ENTRIES_DIR, FIRST_BOOT_ENTRY, loaderConf, parseEntryFileName, SLOT_ENTRY_PATTERN, slotBootFiles, espEntries} from './entries.js'
 
@@ -18,7 +19,7 @@ export interface SlotInstallRequest {
   slot: SlotName
   /** Root hash of the /usr image going into the slot (hex). */
   rootHash: string
-  usrFs: 'erofs' | 'squashfs'
+  usrFs: UsrFilesystemName
   /** The image version: with systemd-boot's sort order the highest version among usable entries boots. */
   version: string
   /** Menu title; default "keel VERSION (slot X)". */

@@ -69,8 +69,9 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
     const {lock: initrdLock} = await timed('initrd-lock', 'Checking the initrd lockfile', (reporter) =>
       ensureLock(initrdRecipe, {...lockOpts, lockPath: initrdLockPath, reporter}),
     )
-    // Every identifier derives from what goes in, so the same recipe and lockfile give the same bytes.
-    const seed = stableDigest({lock: lock.inputsDigest, packages: allLocked(lock).map((p) => p.sha256), image: recipe.image})
+    // Every identifier derives from what goes in, so the same recipe and lockfile give the same bytes. The
+    // /usr choice is in it: builds that differ only in /usr's filesystem or compression get different UUIDs.
+    const seed = stableDigest({lock: lock.inputsDigest, packages: allLocked(lock).map((p) => p.sha256), image: recipe.image, usr: recipe.usr})
     const groups = groupPlatforms(opts.platforms, {config: opts.config !== undefined, extraFormats: opts.extraFormats})
     let manifest: BuildManifest | undefined
 

@@ -1,5 +1,6 @@
 import {KeelError} from '../core/errors.js'
 import {formatBytes} from '../core/progress.js'
+import {DEFAULT_USR_FILESYSTEM, type UsrFilesystemName} from '../fsimage/usr.js'
 import {planVerity} from '../verity/tree.js'
 import {attributesHex, encodeAttributes, type PartitionAttributes} from './attributes.js'
 import {DEFAULT_ENTRY_COUNT, ENTRY_SIZE, type GptTable, gptGeometry, SECTOR_SIZE} from './gpt.js'
@@ -13,7 +14,8 @@ export type PartitionContent =
   | {kind: 'verity'; slot: SlotName}
   | {kind: 'empty'}
 
-export type UsrFilesystem = 'erofs' | 'squashfs'
+/** What a USR slot may hold: the fsimage stage's /usr filesystems (one registry, not a second list). */
+export type UsrFilesystem = UsrFilesystemName
 
 export interface PlanInputs {
   /** Digest of the build's inputs: every derived GUID hangs off it, so equal inputs give equal GUIDs. */
@@ -124,7 +126,7 @@ export function planDisk(layout: Layout, inputs: PlanInputs): DiskPlan {
   checkVerityRoom(spans.map(({p, size}) => ({name: p.name, slot: p.slot, content: p.content, size})))
   const totalSectors = sizeBytes / SECTOR_SIZE
   const g = gptGeometry(totalSectors)
-  const usrFs = inputs.usrFilesystem ?? 'erofs'
+  const usrFs = inputs.usrFilesystem ?? DEFAULT_USR_FILESYSTEM
   const claimed = new Set<string>()
 
   const partitions = spans.map(({p, start, size}): PlannedPartition => {

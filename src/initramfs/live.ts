@@ -1,4 +1,5 @@
 import {KeelError} from '../core/errors.js'
+import type {UsrFilesystemName} from '../fsimage/usr.js'
 import type {TreeEntry} from '../rootfs/tree.js'
 
 /**
@@ -35,7 +36,7 @@ const UNIT_DIR = 'usr/lib/systemd/system'
 export interface LiveCmdlineInput {
   /** Root hash of the /usr image in the live archive (hex). */
   usrHash: string
-  usrFs: 'erofs' | 'squashfs'
+  usrFs: UsrFilesystemName
   /** ignition.platform.id: metal for PXE and ISO. */
   platform: string
   /** ignition.config.url= (the metal provider fetches it; needs networking in the initrd). */

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest'
-import {bootEntry, kernelCommandLine, loaderConf} from '../../src/boot/cmdline.js'
+import {bootEntry, kernelCommandLine, loaderConf, usrFilesystemOf} from '../../src/boot/cmdline.js'
+import {USR_FILESYSTEMS} from '../../src/fsimage/usr.js'
 
 const HASH = '240f466c861f3f1e94d7ab3e82eb541d82022e7a40e0debed2c1c2abb2a5dd63'
 
@@ -27,6 +28,23 @@ describe('kernelCommandLine', () => {
 
   it('refuses something that is not a sha256 root hash', () => {
     expect(() => kernelCommandLine({usrHash: 'abc', usrFs: 'erofs', root: 'x', firstBoot: false, platform: 'qemu'})).toThrow(/root hash/)
+  })
+})
+
+describe('usrFilesystemOf', () => {
+  it('reads back the /usr filesystem each registry entry writes', () => {
+    for (const usrFs of USR_FILESYSTEMS) {
+      expect(usrFilesystemOf(kernelCommandLine({usrHash: HASH, usrFs, root: 'PARTLABEL=ROOT', firstBoot: false, platform: 'qemu'}))).toBe(usrFs)
+    }
+  })
+
+  it('takes the last mount.usrfstype= (as the kernel passes the last one on) and ignores look-alikes', () => {
+    expect(usrFilesystemOf('mount.usrfstype=erofs x.mount.usrfstype=ext4 mount.usrfstype=squashfs')).toBe('squashfs')
+  })
+
+  it('knows no filesystem keel does not make /usr from', () => {
+    expect(usrFilesystemOf('mount.usrfstype=ext4')).toBeUndefined()
+    expect(usrFilesystemOf('root=x rw')).toBeUndefined()
   })
 })
 
