@@ -3,7 +3,7 @@ import {tmpdir} from 'node:os'
 import {StringDecoder} from 'node:string_decoder'
 import {join, resolve as resolvePath} from 'node:path'
 import {KeelError, ToolFailedError} from '../core/errors.js'
-import {type Reporter, silentReporter} from '../core/progress.js'
+import {formatBytes, type Reporter, silentReporter} from '../core/progress.js'
 import {run, spawnFilter} from '../exec/run.js'
 import {consoleTail, failureIn, LineSplitter, lineMatches} from './console.js'
 import {type Accel, type BootMedium, imageFormat, OVMF_CODE, OVMF_VARS, overlayArgs, planQemu} from './qemu.js'
@@ -227,6 +227,8 @@ export interface BootOptions {
    * than the image written to it (ROOT grows into the rest on the first boot).
    */
   growDiskMiB?: number
+  /** Make the throwaway overlay exactly this many bytes (at least the image's size); for `keel boot --disk-size`. */
+  diskSizeBytes?: number
   reporter?: Reporter
 }
 
@@ -330,6 +332,7 @@ async function boot(opts: BootOptions, keepRunning: boolean): Promise<BootResult
     if (!medium) {
       await run('qemu-img', overlayArgs(image, imageFormat(head), plan.files.overlay))
       if (opts.growDiskMiB) await run('qemu-img', ['resize', '-q', plan.files.overlay, `+${opts.growDiskMiB}M`])
+      if (opts.diskSizeBytes) await resizeOverlay(plan.files.overlay, opts.diskSizeBytes)
     }
     reporter.info(`booting ${files.join(' + ')} under ${accel.toUpperCase()}`)
     const outcome = await watchQemu(plan.argv, consoleLog, {
@@ -449,4 +452,14 @@ export async function bootInPlace(opts: InPlaceBootOptions): Promise<InPlaceBoot
     channel: outcome.channel,
     consoleLog,
   }
+}
+
+/** Grow a fresh overlay to `bytes`; never shrink it (that would cut off ROOT and the backup GPT). */
+export async function resizeOverlay(overlay: string, bytes: number): Promise<void> {
+  const info = JSON.parse((await run('qemu-img', ['info', '--output=json', overlay])).stdout) as {'virtual-size': number}
+  const imageBytes = info['virtual-size']
+  if (bytes < imageBytes) {
+    throw new KeelError(`the disk cannot be smaller than the image (${formatBytes(imageBytes)})`, 'usage', `give a size of at least ${Math.ceil(imageBytes / 2 ** 20)}MiB`)
+  }
+  if (bytes > imageBytes) await run('qemu-img', ['resize', '-q', overlay, String(bytes)])
 }

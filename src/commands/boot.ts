@@ -7,6 +7,7 @@ import type {Diagnostic} from '../core/diagnostics.js'
 import {DiagnosticsError, KeelError} from '../core/errors.js'
 import {bootAndWait, type BootResult, type KvmMode} from '../boot/run.js'
 import type {BuildManifest} from '../build/manifest.js'
+import {parseSize} from '../disk/layout.js'
 import {translate} from '../ignition/index.js'
 import {concatenateInitrds} from '../initramfs/live-build.js'
 import {bakedConfigCpio} from '../platforms/baked-config.js'
@@ -31,6 +32,7 @@ panic fails at once with the console's last lines.`
     '<%= config.bin %> boot out/keel.qcow2 --config cloud-config.yaml --ssh-port 2200',
     '<%= config.bin %> boot out/keel.img --kvm off --timeout 300 --console-log boot.log --json',
     '<%= config.bin %> boot out/keel.img --ignition test.ign --marker BOOTED --timeout 300 -q --json',
+    '<%= config.bin %> boot out/keel.qcow2 --ignition config.ign --disk-size 20GiB',
     '<%= config.bin %> boot out/keel-0.1.0-iso.iso',
     '<%= config.bin %> boot out/keel-0.1.0-pxe.vmlinuz --ignition config.ign',
   ]
@@ -50,6 +52,7 @@ panic fails at once with the console's last lines.`
     timeout: Flags.integer({description: 'stop the guest after this many seconds (default: run until it powers off)', min: 1}),
     marker: Flags.string({description: 'stop with success as soon as a console line equals TEXT (for scripts and benchmarks); fails if it does not come before --timeout', helpValue: 'TEXT'}),
     quiet: Flags.boolean({char: 'q', description: 'do not echo the serial console to stderr', default: false}),
+    'disk-size': Flags.string({description: 'disk images: give the guest a disk of SIZE (e.g. 20GiB, as layouts write sizes) instead of the image\'s own size; ROOT grows into it on the first boot', helpValue: 'SIZE'}),
     append: Flags.string({description: 'PXE only: add this kernel argument (e.g. ignition.config.url=…); repeatable', helpValue: 'ARG', multiple: true}),
   }
 
@@ -79,6 +82,8 @@ panic fails at once with the console's last lines.`
         medium = {...medium, initrd: (await concatenateInitrds([medium.initrd, archive], join(work, 'initrd'))).path}
         ignition = undefined
       }
+      if (flags['disk-size'] && medium) throw new KeelError('--disk-size sizes a disk image: live media boot without a disk', 'usage')
+      const diskSizeBytes = flags['disk-size'] ? diskSize(flags['disk-size']) : undefined
       const sshPort = flags['ssh-port']
       let hinted = false
       const echo = !flags.quiet
@@ -89,6 +94,7 @@ panic fails at once with the console's last lines.`
         kvm: flags.kvm as KvmMode,
         memoryMiB: flags.memory,
         cpus: flags.cpus,
+        diskSizeBytes,
         sshPort,
         consoleLog: flags['console-log'],
         timeoutS: flags.timeout ?? (flags.marker ? 600 : Number.POSITIVE_INFINITY),
@@ -128,4 +134,13 @@ function translateConfig(file: string, out: string): {path: string; diagnostics:
   if (!r.config) throw new DiagnosticsError(r.diagnostics)
   writeFileSync(out, `${JSON.stringify(r.config)}\n`)
   return {path: out, diagnostics: r.diagnostics}
+}
+
+/** --disk-size in the layouts' size syntax; a usage error (exit 2) with the syntax when it is not one. */
+function diskSize(value: string): number {
+  try {
+    return parseSize(value)
+  } catch {
+    throw new KeelError(`--disk-size: not a size: ${value}`, 'usage', 'write a whole number with B, KiB, MiB, GiB or TiB, e.g. 20GiB')
+  }
 }

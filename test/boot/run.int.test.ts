@@ -3,7 +3,8 @@ import {mkdtempSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, describe, expect, it} from 'vitest'
-import {bootAndWait} from '../../src/boot/run.js'
+import {bootAndWait, resizeOverlay} from '../../src/boot/run.js'
+import {run} from '../../src/exec/run.js'
 import {KeelError} from '../../src/core/errors.js'
 
 // bootAndWait with real QEMU and OVMF, on disks that cannot boot: the failure paths, in seconds.
@@ -52,5 +53,32 @@ describe('bootAndWait', () => {
     expect(r.ended).toBe('marker')
     expect(r.consoleLog).toBe(log)
     expect(r.lines.some((l) => l.includes('BdsDxe'))).toBe(true)
+  })
+})
+
+describe('resizeOverlay (keel boot --disk-size)', () => {
+  async function overlayOf(bytes: number, name: string): Promise<string> {
+    const image = join(work, `${name}.raw`)
+    writeFileSync(image, Buffer.alloc(bytes))
+    const overlay = join(work, `${name}.qcow2`)
+    await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image, '-F', 'raw', overlay])
+    return overlay
+  }
+  const virtualSize = async (f: string): Promise<number> => (JSON.parse((await run('qemu-img', ['info', '--output=json', f])).stdout) as {'virtual-size': number})['virtual-size']
+
+  it('grows the overlay to exactly the size asked for; the image underneath keeps its size', async () => {
+    const overlay = await overlayOf(4 << 20, 'grow')
+    await resizeOverlay(overlay, 64 << 20)
+    expect(await virtualSize(overlay)).toBe(64 << 20)
+    expect(await virtualSize(join(work, 'grow.raw'))).toBe(4 << 20)
+  })
+
+  it('refuses a disk smaller than the image, naming the least size, and leaves the overlay as it was', async () => {
+    const overlay = await overlayOf(8 << 20, 'shrink')
+    const err = await failure(resizeOverlay(overlay, 4 << 20))
+    expect(err.exit).toBe('usage')
+    expect(err.message).toMatch(/cannot be smaller than the image \(8(\.0)? MiB\)/)
+    expect(err.hint).toMatch(/at least 8MiB/)
+    expect(await virtualSize(overlay)).toBe(8 << 20)
   })
 })
