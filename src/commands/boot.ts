@@ -1,17 +1,14 @@
-import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
-import {dirname, join, resolve} from 'node:path'
+import {join} from 'node:path'
 import {Args, Flags} from '@oclif/core'
 import {KeelCommand} from '../cli/base-command.js'
 import type {Diagnostic} from '../core/diagnostics.js'
 import {DiagnosticsError, KeelError} from '../core/errors.js'
 import {bootAndWait, type BootResult, type KvmMode} from '../boot/run.js'
-import type {BuildManifest} from '../build/manifest.js'
 import {parseSize} from '../disk/layout.js'
 import {translate} from '../ignition/index.js'
-import {concatenateInitrds} from '../initramfs/live-build.js'
-import {bakedConfigCpio} from '../platforms/baked-config.js'
-import {liveBootMedium} from '../platforms/live-boot.js'
+import {liveBootMediumOf, pxeWithConfig} from '../platforms/live-boot.js'
 
 interface BootCommandResult extends Omit<BootResult, 'lines' | 'argv'> {
   ssh: string | null
@@ -67,19 +64,13 @@ panic fails at once with the console's last lines.`
         ignition = translated.path
       }
       // Live artifacts boot with no disk: the ISO as a CD, a PXE kernel with its initrd and recorded command line.
-      const manifestPath = join(dirname(resolve(args.image)), 'manifest.json')
-      const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as BuildManifest) : undefined
-      let medium = liveBootMedium(args.image, manifest, flags.append ?? [])
+      let medium = liveBootMediumOf(args.image, flags.append ?? [])
       if (flags.append?.length && !(medium && 'kernel' in medium)) throw new KeelError('--append adds kernel arguments to a PXE boot only', 'usage')
       if (medium && 'cdrom' in medium && ignition) {
         throw new KeelError('a live ISO reads no fw_cfg config: its Ignition config is baked in at build time', 'usage', 'keel build --platform iso --config FILE')
       }
       if (medium && 'kernel' in medium && ignition) {
-        // Ignition's metal provider reads no fw_cfg: the config goes in as one more initrd archive (user.ign).
-        const archive = join(work, 'config.cpio')
-        if (!existsSync(ignition)) throw new KeelError(`cannot read Ignition config ${ignition}`, 'input')
-        writeFileSync(archive, bakedConfigCpio(readFileSync(ignition, 'utf8'), 0))
-        medium = {...medium, initrd: (await concatenateInitrds([medium.initrd, archive], join(work, 'initrd'))).path}
+        medium = await pxeWithConfig(medium, ignition, work)
         ignition = undefined
       }
       if (flags['disk-size'] && medium) throw new KeelError('--disk-size sizes a disk image: live media boot without a disk', 'usage')

@@ -1,7 +1,10 @@
-import {basename} from 'node:path'
+import {existsSync, readFileSync, writeFileSync} from 'node:fs'
+import {basename, dirname, join, resolve} from 'node:path'
 import type {BootMedium} from '../boot/qemu.js'
 import type {BuildManifest} from '../build/manifest.js'
 import {KeelError} from '../core/errors.js'
+import {concatenateInitrds} from '../initramfs/live-build.js'
+import {bakedConfigCpio} from './baked-config.js'
 import {pxeInitrdPath} from './pxe.js'
 
 /**
@@ -18,4 +21,31 @@ export function liveBootMedium(image: string, manifest: BuildManifest | undefine
     throw new KeelError(`no kernel command line for ${basename(image)}: manifest.json beside it does not list it`, 'input', 'boot a PXE kernel from its build directory (keel build --platform pxe)')
   }
   return {kernel: image, initrd: pxeInitrdPath(image), append: [cmdline, ...extra].join(' ')}
+}
+
+/** liveBootMedium with the build's manifest.json read from beside the artifact (when there is one). */
+export function liveBootMediumOf(image: string, extra: readonly string[] = []): BootMedium | undefined {
+  const manifestPath = join(dirname(resolve(image)), 'manifest.json')
+  const manifest = existsSync(manifestPath) ? (JSON.parse(readFileSync(manifestPath, 'utf8')) as BuildManifest) : undefined
+  return liveBootMedium(image, manifest, extra)
+}
+
+export type PxeMedium = Extract<BootMedium, {kernel: string}>
+
+/**
+ * A PXE medium whose initrd also carries an Ignition config: Ignition's metal provider reads no fw_cfg, so
+ * the config goes in as one more archive after the build's (its user.ign replaces a baked one), written in
+ * `dir` as initrd-with-config. For `keel boot --ignition` and `keel test` on a PXE kernel.
+ */
+export async function pxeWithConfig(medium: PxeMedium, ignitionPath: string, dir: string): Promise<PxeMedium> {
+  let text: string
+  try {
+    text = readFileSync(ignitionPath, 'utf8')
+  } catch {
+    throw new KeelError(`cannot read Ignition config ${ignitionPath}`, 'input')
+  }
+  const name = basename(ignitionPath).replace(/\.ign$/, '')
+  const archive = join(dir, `${name}.cpio`)
+  writeFileSync(archive, bakedConfigCpio(text, 0))
+  return {...medium, initrd: (await concatenateInitrds([medium.initrd, archive], join(dir, `${name}.initrd`))).path}
 }

@@ -1,89 +1,60 @@
-import {createHash, generateKeyPairSync} from 'node:crypto'
+import {createHash} from 'node:crypto'
 import {copyFileSync, mkdtempSync, readFileSync, rmSync} from 'node:fs'
 import {createServer} from 'node:http'
 import type {AddressInfo} from 'node:net'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
-import {bootAndWait, type BootResult} from '../../src/boot/run.js'
+import {testFixture, testIgnitionConfig, type TestFixture} from '../../src/boot/checks/fixture.js'
+import {makeSshKey, type SshKey} from '../../src/boot/checks/guest.js'
+import {selectChecks} from '../../src/boot/checks/registry.js'
+import type {TestReport} from '../../src/boot/checks/report.js'
+import {runTests} from '../../src/boot/checks/runner.js'
+import {bootAndWait} from '../../src/boot/run.js'
 import type {BuildManifest} from '../../src/build/manifest.js'
 import {buildImage} from '../../src/build/pipeline.js'
 import {PackageCache, defaultCacheDir} from '../../src/packages/cache.js'
 import {prepareBuildConfig} from '../../src/platforms/baked-config.js'
+import {type PxeMedium, pxeWithConfig} from '../../src/platforms/live-boot.js'
 import {loadRecipe} from '../../src/recipe/load.js'
 import {repoRoot} from '../helpers/cli.js'
 
 // keel build --platform pxe,iso --config, then both live outputs boot under QEMU with no disk at all: PXE by
 // QEMU's direct kernel boot (-kernel/-initrd/-append, as a PXE loader hands them over), the ISO as a CD.
-// The baked Ignition config installs a check unit that reports on the test channel (the guest's ttyS1).
+// Each is checked by keel test's own checks (runTests with a live target): PXE with a fresh config added to its
+// initrd or fetched from ignition.config.url=, the ISO with keel test's config baked in at build time.
 
 const work = mkdtempSync(join(tmpdir(), 'keel-live-boot-'))
 afterAll(() => rmSync(work, {recursive: true, force: true}))
 
-const MARKER = 'KEEL-LIVE-CHECKS-DONE'
-
-function sshPublicKey(): string {
-  const {publicKey} = generateKeyPairSync('ed25519')
-  const raw = publicKey.export({format: 'der', type: 'spki'}).subarray(-32)
-  const str = (b: Buffer): Buffer => Buffer.concat([Buffer.from([0, 0, 0, b.length]), b])
-  return `ssh-ed25519 ${Buffer.concat([str(Buffer.from('ssh-ed25519')), str(raw)]).toString('base64')} keel-live-test`
-}
-
-const CHECK_SCRIPT = `#!/bin/bash
-say() { echo "$*" > /dev/ttyS1; }
-say "keel-check usr-source $(findmnt -no SOURCE /usr)"
-say "keel-check usr-fstype $(findmnt -no FSTYPE /usr)"
-say "keel-check usr-ro $(findmnt -no OPTIONS /usr | tr ',' '\\n' | grep -cx ro)"
-say "keel-check usr-target $(dmsetup table usr | cut -d' ' -f3)"
-say "keel-check usr-devices $(dmsetup deps -o devname usr | sed 's/.*: //')"
-if touch /usr/keel-probe 2>/dev/null; then say "keel-check usr-write allowed"; else say "keel-check usr-write refused"; fi
-say "keel-check root-fstype $(findmnt -no FSTYPE /)"
-say "keel-check disks $(lsblk -dn -o TYPE | grep -c disk)"
-say "keel-check file $(stat -c %a /etc/keel-test) $(cat /etc/keel-test)"
-say "keel-check key $(cut -d' ' -f1-2 /home/core/.ssh/authorized_keys.d/ignition)"
-say "keel-check user $(id -un 500) $(stat -c %U /home/core/.ssh)"
-say "keel-check failed $(systemctl --failed --no-legend --plain | cut -d' ' -f1 | tr '\\n' ' ')"
-say ${MARKER}
-`
-
-function ignitionConfig(key: string, greeting = 'hello keel'): string {
-  const data = (text: string): string => `data:,${encodeURIComponent(text)}`
-  return JSON.stringify({
-    ignition: {version: '3.3.0'},
-    passwd: {users: [{name: 'core', sshAuthorizedKeys: [key]}]},
-    storage: {
-      files: [
-        {path: '/etc/keel-test', mode: 0o640, contents: {source: data(`${greeting}\n`)}},
-        {path: '/etc/keel-check.sh', mode: 0o755, contents: {source: data(CHECK_SCRIPT)}},
-      ],
-    },
-    systemd: {
-      units: [{
-        name: 'keel-check.service',
-        enabled: true,
-        contents: '[Unit]\nDescription=keel live boot checks\nAfter=multi-user.target\n\n[Service]\nType=oneshot\nExecStart=/etc/keel-check.sh\n\n[Install]\nWantedBy=multi-user.target\n',
-      }],
-    },
-  })
-}
-
-function checks(boot: BootResult): Map<string, string> {
-  return new Map(
-    boot.channel
-      .filter((l) => l.startsWith('keel-check '))
-      .map((l) => {
-        const [, name, ...rest] = l.trim().split(' ')
-        return [name!, rest.join(' ')]
-      }),
-  )
-}
+const cache = new PackageCache(defaultCacheDir())
 
 function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex')
 }
 
+function facts(report: TestReport, name: string): Record<string, string> {
+  return report.checks.find((c) => c.name === name)?.facts ?? {}
+}
+
+/** keel test's checks 1-3 passed on a system with no disk: /usr is the squashfs on two loop devices, / a tmpfs. */
+function expectLiveSystem(report: TestReport): void {
+  expect(report.checks.map((c) => [c.name, c.status, c.status === 'pass' ? '' : c.detail])).toEqual([
+    ['ignition', 'pass', ''],
+    ['verity-usr', 'pass', ''],
+    ['system-running', 'pass', ''],
+  ])
+  const usr = facts(report, 'verity-usr')
+  expect(usr['usr-fstype']).toBe('squashfs')
+  // dm-verity sits on the two loop devices holding the image and its hash tree.
+  expect(usr['usr-devices']?.split(' ').sort()).toEqual(['(loop0)', '(loop1)'])
+  expect(usr['root-fstype']).toBe('tmpfs')
+  expect(facts(report, 'ignition').platform).toBe('metal')
+}
+
 describe('keel build --platform pxe,iso: live systems boot with no disk', () => {
-  const key = sshPublicKey()
+  let key: SshKey
+  let baked: TestFixture
   let dir: string
   let manifest: BuildManifest
   const artifact = (format: string) => manifest.artifacts.find((a) => a.format === format)!
@@ -91,9 +62,12 @@ describe('keel build --platform pxe,iso: live systems boot with no disk', () => 
   beforeAll(async () => {
     copyFileSync(join(repoRoot, 'recipes/base.yaml'), join(work, 'base.yaml'))
     const recipe = loadRecipe(join(work, 'base.yaml')).recipe
-    const {config} = prepareBuildConfig(ignitionConfig(key), 'live-checks.ign')
+    // The ISO can only carry keel test's config from the build: bake one in, for a key made here.
+    key = await makeSshKey(work)
+    baked = testFixture('b15c0000000000ed', key.publicKey)
+    const {config} = prepareBuildConfig(JSON.stringify(testIgnitionConfig(baked)), 'live-checks.ign')
     dir = join(work, 'out')
-    manifest = await buildImage({recipe, platforms: ['pxe', 'iso'], outDir: dir, cache: new PackageCache(defaultCacheDir()), config})
+    manifest = await buildImage({recipe, platforms: ['pxe', 'iso'], outDir: dir, cache, config})
   }, 1_200_000)
 
   it('publishes the PXE kernel and initrd, the ISO, and their live command line', () => {
@@ -109,43 +83,29 @@ describe('keel build --platform pxe,iso: live systems boot with no disk', () => 
     console.log(`live: pxe initrd ${(artifact('initramfs').size / 2 ** 20).toFixed(1)} MiB, iso ${(artifact('iso').size / 2 ** 20).toFixed(1)} MiB; build ${Object.entries(manifest.timings).filter(([k]) => k.startsWith('convert')).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)}s`).join(', ')}`)
   })
 
-  const expectLiveChecks = (boot: BootResult): void => {
-    const c = checks(boot)
-    expect(c.get('usr-source')).toBe('/dev/mapper/usr')
-    expect(c.get('usr-fstype')).toBe('squashfs')
-    expect(c.get('usr-ro')).toBe('1')
-    expect(c.get('usr-target')).toBe('verity')
-    // dm-verity sits on the two loop devices holding the image and its hash tree.
-    expect(c.get('usr-devices')?.split(' ').sort()).toEqual(['(loop0)', '(loop1)'])
-    expect(c.get('usr-write')).toBe('refused')
-    expect(c.get('root-fstype')).toBe('tmpfs')
-    expect(c.get('file')).toBe('640 hello keel')
-    expect(c.get('key')).toBe(key.split(' ').slice(0, 2).join(' '))
-    expect(c.get('user')).toBe('core core')
-    expect(c.get('failed')).toBe('')
-  }
+  const pxe = (): PxeMedium => ({kernel: join(dir, artifact('kernel').path), initrd: join(dir, artifact('initramfs').path), append: manifest.kernel.cmdlines!.pxe!})
 
-  it('PXE: boots from the kernel and initrd alone (direct kernel boot), Ignition applied, /usr verity and read-only', {timeout: 1_000_000}, async () => {
-    const boot = await bootAndWait({
-      medium: {kernel: join(dir, artifact('kernel').path), initrd: join(dir, artifact('initramfs').path), append: manifest.kernel.cmdlines!.pxe!},
-      kvm: 'auto', timeoutS: 900, marker: MARKER, channel: true, memoryMiB: 2048, consoleLog: join(work, 'pxe-console.log'),
-    })
-    console.log(`pxe: ${boot.accel} to the marker in ${boot.secondsToMarker} s`)
-    expect(boot.ended).toBe('marker')
-    expect(checks(boot).get('disks')).toBe('0')
-    expectLiveChecks(boot)
+  it('PXE: boots from the kernel and initrd alone (direct kernel boot) with keel test\'s config appended; checks 1-3 pass', {timeout: 1_000_000}, async () => {
+    const live = {medium: (ignition: string) => pxeWithConfig(pxe(), ignition, work)}
+    const report = await runTests({image: join(dir, artifact('kernel').path), live, checks: selectChecks('1,2,3'), kvm: 'auto', timeoutS: 900, cache, key, consoleLog: join(work, 'pxe-console.log')})
+    console.log(`pxe: ${report.boot?.accel} to the marker in ${report.boot?.secondsToMarker} s`)
+    expectLiveSystem(report)
   })
 
-  it('ISO: boots from the CD through systemd-boot, same checks', {timeout: 1_000_000}, async () => {
-    const boot = await bootAndWait({
-      medium: {cdrom: join(dir, artifact('iso').path)},
-      kvm: 'auto', timeoutS: 900, marker: MARKER, channel: true, memoryMiB: 2048, consoleLog: join(work, 'iso-console.log'),
-    })
-    console.log(`iso: ${boot.accel} to the marker in ${boot.secondsToMarker} s`)
-    expect(boot.ended).toBe('marker')
-    // The command line came from the ISO's boot entry.
-    expect(boot.lines.some((l) => l.includes('Kernel command line:') && l.includes('root=tmpfs') && l.includes(`usrhash=`))).toBe(true)
-    expectLiveChecks(boot)
+  it('keel test on a PXE kernel skips the checks that need a disk (reported as skipped, not passed)', {timeout: 1_000_000}, async () => {
+    const live = {medium: (ignition: string) => pxeWithConfig(pxe(), ignition, work)}
+    const report = await runTests({image: join(dir, artifact('kernel').path), live, checks: selectChecks('2,8,9,tamper'), kvm: 'auto', timeoutS: 900, cache, key})
+    expect(report.checks.map((c) => [c.name, c.status])).toEqual([['verity-usr', 'pass'], ['first-boot', 'skip'], ['root-growth', 'skip'], ['tamper', 'skip']])
+    expect(report.summary).toEqual({passed: 1, failed: 0, skipped: 3})
+  })
+
+  it('ISO: boots from the CD through systemd-boot with the config baked in at build time; checks 1-3 pass', {timeout: 1_000_000}, async () => {
+    const iso = join(dir, artifact('iso').path)
+    const report = await runTests({image: iso, live: {medium: async () => ({cdrom: iso})}, baked, checks: selectChecks('1,2,3'), kvm: 'auto', timeoutS: 900, cache, key, consoleLog: join(work, 'iso-console.log')})
+    console.log(`iso: ${report.boot?.accel} to the marker in ${report.boot?.secondsToMarker} s`)
+    expectLiveSystem(report)
+    // The nonce is the build's: this config can only have come from the ISO.
+    expect(facts(report, 'ignition')['file-sha256']).toBe(createHash('sha256').update(baked.file.content).digest('hex'))
   })
 
   it('ISO written to a USB stick: firmware finds the ESP in its GPT and starts the kernel from it', {timeout: 600_000}, async () => {
@@ -158,24 +118,23 @@ describe('keel build --platform pxe,iso: live systems boot with no disk', () => 
   })
 
   it('PXE with ignition.config.url=: the initrd brings the network up and Ignition fetches the config over HTTP (before the baked one)', {timeout: 1_000_000}, async () => {
-    const served = ignitionConfig(key, 'hello url')
+    let served = ''
     let requests = 0
     const server = createServer((req, res) => {
       requests++
-      res.writeHead(req.url === '/config.ign' ? 200 : 404, {'content-type': 'application/json'}).end(req.url === '/config.ign' ? served : '')
+      const ok = req.url === '/config.ign' && served !== ''
+      res.writeHead(ok ? 200 : 404, {'content-type': 'application/json'}).end(ok ? readFileSync(served) : '')
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
     try {
-      // QEMU's user network reaches the host's 127.0.0.1 as 10.0.2.2.
+      // QEMU's user network reaches the host's 127.0.0.1 as 10.0.2.2. keel test's fresh config is served, not
+      // appended: only the fetch can bring its nonce in.
       const url = `http://10.0.2.2:${(server.address() as AddressInfo).port}/config.ign`
-      const boot = await bootAndWait({
-        medium: {kernel: join(dir, artifact('kernel').path), initrd: join(dir, artifact('initramfs').path), append: `${manifest.kernel.cmdlines!.pxe!} ignition.config.url=${url}`},
-        kvm: 'auto', timeoutS: 900, marker: MARKER, channel: true, memoryMiB: 2048, consoleLog: join(work, 'pxe-url-console.log'),
-      })
-      console.log(`pxe (config URL): ${boot.accel} to the marker in ${boot.secondsToMarker} s`)
+      const live = {medium: async (ignition: string) => ((served = ignition), {...pxe(), append: `${pxe().append} ignition.config.url=${url}`})}
+      const report = await runTests({image: join(dir, artifact('kernel').path), live, checks: selectChecks('1,2'), kvm: 'auto', timeoutS: 900, cache, key, consoleLog: join(work, 'pxe-url-console.log')})
+      console.log(`pxe (config URL): ${report.boot?.accel} to the marker in ${report.boot?.secondsToMarker} s`)
       expect(requests).toBeGreaterThan(0)
-      expect(checks(boot).get('file')).toBe('640 hello url')
-      expect(checks(boot).get('usr-target')).toBe('verity')
+      expect(report.checks.map((c) => [c.name, c.status, c.status === 'pass' ? '' : c.detail])).toEqual([['ignition', 'pass', ''], ['verity-usr', 'pass', '']])
     } finally {
       server.close()
     }

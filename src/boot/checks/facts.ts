@@ -48,7 +48,7 @@ export function equals(facts: Record<string, string>, name: string, want: string
  * stdin) and judge what it printed. `script` may depend on the run's fixture (its nonce, user, file).
  */
 export function rootScriptCheck(
-  meta: Pick<Check, 'id' | 'name' | 'title'>,
+  meta: Pick<Check, 'id' | 'name' | 'title' | 'needsDisk'>,
   script: string | ((fixture: TestFixture) => string),
   judge: (stdout: string, fixture: TestFixture) => CheckOutcome,
   options: {timeoutS?: number} = {},

@@ -45,4 +45,4 @@ export function firstBootVerdict(stdout: string): CheckOutcome {
   )
 }
 
-export const firstBootCheck = rootScriptCheck({id: 8, name: 'first-boot', title: 'Ignition runs once: the loader default is switched to the normal entry'}, FIRST_BOOT_SCRIPT, firstBootVerdict)
+export const firstBootCheck = rootScriptCheck({id: 8, name: 'first-boot', needsDisk: true, title: 'Ignition runs once: the loader default is switched to the normal entry'}, FIRST_BOOT_SCRIPT, firstBootVerdict)

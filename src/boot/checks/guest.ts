@@ -5,8 +5,9 @@ import {join} from 'node:path'
 import {KeelError, ToolFailedError} from '../../core/errors.js'
 import {type Reporter, silentReporter} from '../../core/progress.js'
 import {run} from '../../exec/run.js'
+import type {BootMedium} from '../qemu.js'
 import {bootAndKeep, type KvmMode} from '../run.js'
-import {testFixture, testIgnitionConfig} from './fixture.js'
+import {type TestFixture, testFixture, testIgnitionConfig} from './fixture.js'
 import type {Guest, GuestCommandOptions, GuestCommandResult} from './types.js'
 
 /**
@@ -74,6 +75,23 @@ export interface StartGuestOptions {
   timeoutS: number
   consoleLog?: string
   reporter?: Reporter
+  /** Boot a live medium (no disk) instead of `image`; see LiveTarget. */
+  live?: LiveTarget
+  /**
+   * The image carries its test config from the build (`keel build --config`; an ISO can take no other, and
+   * a metal image reads no fw_cfg): the fixture that config was made from. No config is handed to the guest
+   * then, and `key` must be the one the fixture names.
+   */
+  baked?: TestFixture
+}
+
+/**
+ * A guest with no disk: a PXE kernel or an ISO. How the run's Ignition config gets in depends on the medium
+ * (a PXE initrd takes it as one more archive, or fetches it from ignition.config.url=), so the caller, who
+ * knows the medium, makes it from the config file (an ISO, whose config is baked in, ignores it).
+ */
+export interface LiveTarget {
+  medium(ignitionPath: string): Promise<BootMedium>
 }
 
 /** keel test boots on a disk this much larger than the image: ROOT must grow into it (check root-growth). */
@@ -84,13 +102,15 @@ let guestCount = 0
 /** Boot the image with a fresh nonce and config, wait for the ready marker on the test channel and for ssh. */
 export async function startGuest(opts: StartGuestOptions): Promise<Guest & {secondsToSsh: number}> {
   const reporter = opts.reporter ?? silentReporter
-  const fixture = testFixture(randomBytes(8).toString('hex'), opts.key.publicKey)
+  const fixture = opts.baked ?? testFixture(randomBytes(8).toString('hex'), opts.key.publicKey)
+  if (fixture.publicKey !== opts.key.publicKey.trim()) throw new KeelError('the baked test config names another SSH key than the run\'s', 'internal')
   const ignition = join(opts.dir, `config-${++guestCount}.ign`)
   writeFileSync(ignition, `${JSON.stringify(testIgnitionConfig(fixture))}\n`)
   const port = await freePort()
   const boot = await bootAndKeep({
     image: opts.image,
-    ignition,
+    medium: opts.live ? await opts.live.medium(ignition) : undefined,
+    ignition: opts.baked || opts.live ? undefined : ignition,
     kvm: opts.kvm,
     memoryMiB: opts.memoryMiB,
     cpus: opts.cpus,
@@ -99,7 +119,7 @@ export async function startGuest(opts: StartGuestOptions): Promise<Guest & {seco
     timeoutS: opts.timeoutS,
     marker: fixture.marker,
     channel: true,
-    growDiskMiB: TEST_DISK_GROWTH_MIB,
+    growDiskMiB: opts.live ? undefined : TEST_DISK_GROWTH_MIB,
     reporter,
   })
   const ssh = sshArgs(port, opts.key.privateKey)

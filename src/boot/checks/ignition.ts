@@ -16,6 +16,7 @@ function shellQuote(text: string): string {
 export function ignitionScript(f: TestFixture): string {
   const keyFile = `/home/${f.user}/.ssh/authorized_keys.d/ignition`
   return `${FACT_PRELUDE}
+fact platform "$(tr ' ' '\\n' < /proc/cmdline | sed -n 's/^ignition\\.platform\\.id=//p')"
 fact user "$(getent passwd ${f.user} | cut -d: -f1,6)"
 fact key-lines "$(grep -cxF ${shellQuote(f.publicKey)} ${keyFile} 2>/dev/null)"
 fact key-owner "$(stat -c %U ${keyFile} 2>&1)"

@@ -64,5 +64,6 @@ export const rollbackCheck: Check = {
   name: 'rollback',
   title: 'Rollback: slot B with one try fails its health check → the next boot is slot A, B is not tried again',
   needs: 'own-boot',
+  needsDisk: true,
   run: (ctx) => runRollback(ctx),
 }

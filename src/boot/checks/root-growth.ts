@@ -40,4 +40,4 @@ export function rootGrowthVerdict(stdout: string): CheckOutcome {
   )
 }
 
-export const rootGrowthCheck = rootScriptCheck({id: 9, name: 'root-growth', title: 'ROOT grew to fill a disk larger than the image (partition and ext4)'}, ROOT_GROWTH_SCRIPT, rootGrowthVerdict)
+export const rootGrowthCheck = rootScriptCheck({id: 9, name: 'root-growth', needsDisk: true, title: 'ROOT grew to fill a disk larger than the image (partition and ext4)'}, ROOT_GROWTH_SCRIPT, rootGrowthVerdict)

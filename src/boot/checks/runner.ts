@@ -5,9 +5,10 @@ import {KeelError} from '../../core/errors.js'
 import {type Reporter, silentReporter} from '../../core/progress.js'
 import type {PackageCache} from '../../packages/cache.js'
 import {chooseAccel, type KvmMode} from '../run.js'
-import {makeSshKey, startGuest} from './guest.js'
+import {type LiveTarget, makeSshKey, type SshKey, startGuest} from './guest.js'
 import {runOrder} from './registry.js'
 import {summarize, type TestReport} from './report.js'
+import type {TestFixture} from './fixture.js'
 import type {Check, CheckContext, CheckResult, Guest, GuestBootOptions} from './types.js'
 
 /**
@@ -29,6 +30,12 @@ export interface TestRunOptions {
   reporter?: Reporter
   /** Each result as soon as its check is done. */
   onResult?: (result: CheckResult) => void
+  /** Boot this live medium instead of the disk `image` (which then only names the artifact in the report). */
+  live?: LiveTarget
+  /** The image carries its test config from the build (see StartGuestOptions.baked); `key` is then required. */
+  baked?: TestFixture
+  /** The run's SSH key (default: a new one). */
+  key?: SshKey
 }
 
 function since(started: number): number {
@@ -44,10 +51,16 @@ export async function runTests(opts: TestRunOptions): Promise<TestReport> {
   const report: TestReport = {image, checks: results, summary: {passed: 0, failed: 0, skipped: 0}, seconds: 0}
   const startedGuests: Guest[] = []
   try {
-    const key = await makeSshKey(dir)
+    const key = opts.key ?? (await makeSshKey(dir))
     const boot = (o: GuestBootOptions = {}, consoleLog?: string) =>
-      startGuest({image: o.image ? resolvePath(o.image) : image, dir, key, kvm: opts.kvm, memoryMiB: opts.memoryMiB, cpus: opts.cpus, timeoutS: o.timeoutS ?? opts.timeoutS, consoleLog, reporter})
-    const ordered = runOrder(opts.checks)
+      startGuest({image: o.image ? resolvePath(o.image) : image, dir, key, kvm: opts.kvm, memoryMiB: opts.memoryMiB, cpus: opts.cpus, timeoutS: o.timeoutS ?? opts.timeoutS, consoleLog, reporter, ...(o.image ? {} : {live: opts.live, baked: opts.baked})})
+    const ordered = runOrder(opts.checks).filter((check) => {
+      if (!(opts.live && check.needsDisk)) return true
+      const skipped: CheckResult = {id: check.id, name: check.name, title: check.title, status: 'skip', detail: 'needs a disk: a live medium boots without one', seconds: 0}
+      results.push(skipped)
+      opts.onResult?.(skipped)
+      return false
+    })
     const shared = ordered.filter((c) => c.needs === 'shared-boot')
     const own = ordered.filter((c) => c.needs === 'own-boot')
     let sharedGuest: Guest | undefined
@@ -104,6 +117,9 @@ export async function runTests(opts: TestRunOptions): Promise<TestReport> {
     for (const g of startedGuests) await g.stop()
     rmSync(dir, {recursive: true, force: true})
   }
+  // Skipped checks were recorded first; the report lists every check in run order.
+  const position = new Map(runOrder(opts.checks).map((c, i) => [c.id, i]))
+  results.sort((a, b) => position.get(a.id)! - position.get(b.id)!)
   report.summary = summarize(results)
   report.seconds = since(started)
   return report

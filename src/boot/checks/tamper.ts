@@ -82,5 +82,6 @@ export const tamperCheck: Check = {
   name: 'tamper',
   title: "Tamper: a byte flipped in USR-A's data → A is refused and the machine boots slot B",
   needs: 'own-boot',
+  needsDisk: true,
   run: (ctx) => runTamper(ctx),
 }

@@ -106,5 +106,10 @@ export interface Check {
    * own-boot check. 'own-boot': runs after the shared guest is stopped and boots what it needs itself.
    */
   needs: 'shared-boot' | 'own-boot'
+  /**
+   * The check reads or changes the disk (its partitions, slots or ESP). On a live medium (PXE), which boots
+   * with no disk, it is reported as skipped, never as passed.
+   */
+  needsDisk?: boolean
   run(ctx: CheckContext): Promise<CheckOutcome>
 }

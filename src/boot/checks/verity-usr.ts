@@ -14,6 +14,8 @@ fact usr-options "$(findmnt -no OPTIONS /usr)"
 fact dm-target "$(dmsetup table usr 2>&1 | cut -d' ' -f3)"
 fact dm-root-hash "$(dmsetup table usr 2>/dev/null | awk '{for (i = 1; i < NF; i++) if ($i == "sha256") print $(i + 1)}')"
 fact cmdline-usrhash "$(tr ' ' '\\n' < /proc/cmdline | sed -n 's/^usrhash=//p')"
+fact usr-devices "$(dmsetup deps -o devname usr 2>&1 | sed 's/.*: //')"
+fact root-fstype "$(findmnt -no FSTYPE /)"
 fact device-ro "$(blockdev --getro /dev/mapper/usr 2>&1)"
 if out=$(touch /usr/.keel-test-write 2>&1); then rm -f /usr/.keel-test-write; fact usr-write "allowed"; else fact usr-write "refused: $out"; fi
 `

@@ -49,6 +49,24 @@ describe('the keel test runner', () => {
   })
 })
 
+describe('the keel test runner on a live medium (no disk)', () => {
+  it('reports the checks that need a disk as skipped, in run order, and runs the others', async () => {
+    let ran = 0
+    const check = (id: number, name: string, needsDisk: boolean): Check => ({id, name, title: name, needs: 'own-boot', needsDisk, run: async () => (ran++, {status: 'pass', detail: 'ran'})})
+    const live = {medium: async (): Promise<never> => {
+      throw new Error('no boot expected: these checks boot nothing themselves')
+    }}
+    const report = await runTests({image: join(work, 'keel.vmlinuz'), checks: [check(6, 'rollback-like', true), check(10, 'diskless', false), check(5, 'tamper-like', true)], live, kvm: 'off', timeoutS: 10, cache: new PackageCache(join(work, 'cache'))})
+    expect(report.checks.map((c) => [c.id, c.status, c.detail])).toEqual([
+      [5, 'skip', 'needs a disk: a live medium boots without one'],
+      [6, 'skip', 'needs a disk: a live medium boots without one'],
+      [10, 'pass', 'ran'],
+    ])
+    expect(ran).toBe(1)
+    expect(report.summary).toEqual({passed: 1, failed: 0, skipped: 2})
+  })
+})
+
 describe('the guest plumbing', () => {
   it('makes an Ed25519 key pair ssh-keygen itself can read back', async () => {
     const key = await makeSshKey(work)
