@@ -27,6 +27,7 @@ export const HOST_TOOLS = {
   mmdebstrap: {debianPackage: 'mmdebstrap', purpose: 'benchmark peer', versionArgs: ['--version']},
   veritysetup: {debianPackage: 'cryptsetup-bin', purpose: 'test oracle and benchmark peer for keel verity', versionArgs: ['--version']},
   sgdisk: {debianPackage: 'gdisk', purpose: 'test oracle: checks the GPTs keel writes (sgdisk -v, -i, -A)', versionArgs: ['--version']},
+  'systemd-repart': {debianPackage: 'systemd', purpose: 'test oracle: grows ROOT on a keel disk the way the first boot does', versionArgs: ['--version']},
   sfdisk: {debianPackage: 'fdisk', purpose: 'test oracle: the partition table as util-linux reads it (sfdisk --json)', versionArgs: ['--version']},
   'ignition-validate': {debianPackage: 'ignition', purpose: 'test oracle: validates Ignition configs', versionArgs: ['--version']},
   'mkfs.erofs': {debianPackage: 'erofs-utils', purpose: 'make the read-only /usr image (erofs)', versionArgs: ['--help']},

@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {CHECKS, runOrder} from '../../src/boot/checks/registry.js'
 import {TEST_DISK_GROWTH_MIB} from '../../src/boot/checks/guest.js'
-import {bootLine, type TestReport} from '../../src/boot/checks/report.js'
+import {bootLine, checkFacts, type TestReport} from '../../src/boot/checks/report.js'
 import type {BuildManifest} from '../../src/build/manifest.js'
 import {buildImage} from '../../src/build/pipeline.js'
 import {PackageCache, defaultCacheDir} from '../../src/packages/cache.js'
@@ -43,7 +43,7 @@ const qcow2Of = (m: BuildManifest) => m.artifacts.find((a) => a.platform === 'qe
 describe('keel build recipes/base.yaml --platform qemu', () => {
   const builds: Array<{dir: string; manifest: BuildManifest}> = []
   let report: TestReport
-  const facts = (name: string): Record<string, string> => report.checks.find((c) => c.name === name)?.facts ?? {}
+  const facts = (name: string): Record<string, string> => checkFacts(report, name)
 
   beforeAll(async () => {
     // The recipe is copied so its lockfiles land in the test's own directory.

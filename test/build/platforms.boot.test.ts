@@ -5,7 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {testFixture, testIgnitionConfig, type TestFixture} from '../../src/boot/checks/fixture.js'
 import {makeSshKey, type SshKey} from '../../src/boot/checks/guest.js'
 import {selectChecks} from '../../src/boot/checks/registry.js'
-import type {TestReport} from '../../src/boot/checks/report.js'
+import {checkFacts, type TestReport} from '../../src/boot/checks/report.js'
 import {runTests} from '../../src/boot/checks/runner.js'
 import type {BuildManifest} from '../../src/build/manifest.js'
 import {buildImage} from '../../src/build/pipeline.js'
@@ -13,6 +13,7 @@ import {PackageCache, defaultCacheDir} from '../../src/packages/cache.js'
 import {prepareBuildConfig} from '../../src/platforms/baked-config.js'
 import {loadRecipe} from '../../src/recipe/load.js'
 import {repoRoot} from '../helpers/cli.js'
+import {checkOutcomes} from '../helpers/report.js'
 
 // `keel build --platform qemu,metal --config`: one build, two disks, each booted and checked by keel test's
 // own checks 1 (Ignition) and 2 (verity /usr). The build bakes keel test's config for a known key in; the qemu
@@ -23,12 +24,8 @@ const work = mkdtempSync(join(tmpdir(), 'keel-platforms-boot-'))
 afterAll(() => rmSync(work, {recursive: true, force: true}))
 const cache = new PackageCache(defaultCacheDir())
 
-function facts(report: TestReport, name: string): Record<string, string> {
-  return report.checks.find((c) => c.name === name)?.facts ?? {}
-}
-
 function expectPassed(report: TestReport): void {
-  expect(report.checks.map((c) => [c.name, c.status, c.status === 'pass' ? '' : c.detail])).toEqual([
+  expect(checkOutcomes(report)).toEqual([
     ['ignition', 'pass', ''],
     ['verity-usr', 'pass', ''],
   ])
@@ -56,15 +53,15 @@ describe('keel build --platform qemu,metal --config, booted and checked', () => 
     const report = await runTests({image: disk('qemu'), checks: selectChecks('1,2'), kvm: 'auto', timeoutS: 900, cache, key, consoleLog: join(work, 'qemu-console.log')})
     console.log(`qemu: ${report.boot?.accel} to the marker in ${report.boot?.secondsToMarker} s`)
     expectPassed(report)
-    expect(facts(report, 'ignition').platform).toBe('qemu')
-    expect(facts(report, 'verity-usr')['usr-fstype']).toBe('erofs')
+    expect(checkFacts(report, 'ignition').platform).toBe('qemu')
+    expect(checkFacts(report, 'verity-usr')['usr-fstype']).toBe('erofs')
   })
 
   it('metal: the raw image boots with the baked config alone; /usr is the verity erofs, read-only', {timeout: 1_200_000}, async () => {
     const report = await runTests({image: disk('metal'), checks: selectChecks('1,2'), kvm: 'auto', timeoutS: 900, cache, key, baked, consoleLog: join(work, 'metal-console.log')})
     console.log(`metal: ${report.boot?.accel} to the marker in ${report.boot?.secondsToMarker} s`)
     expectPassed(report)
-    expect(facts(report, 'ignition').platform).toBe('metal')
-    expect(facts(report, 'verity-usr')['usr-fstype']).toBe('erofs')
+    expect(checkFacts(report, 'ignition').platform).toBe('metal')
+    expect(checkFacts(report, 'verity-usr')['usr-fstype']).toBe('erofs')
   })
 })

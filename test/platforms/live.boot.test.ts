@@ -8,7 +8,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {testFixture, testIgnitionConfig, type TestFixture} from '../../src/boot/checks/fixture.js'
 import {makeSshKey, type SshKey} from '../../src/boot/checks/guest.js'
 import {selectChecks} from '../../src/boot/checks/registry.js'
-import type {TestReport} from '../../src/boot/checks/report.js'
+import {checkFacts, type TestReport} from '../../src/boot/checks/report.js'
 import {runTests} from '../../src/boot/checks/runner.js'
 import {bootAndWait} from '../../src/boot/run.js'
 import type {BuildManifest} from '../../src/build/manifest.js'
@@ -18,6 +18,7 @@ import {prepareBuildConfig} from '../../src/platforms/baked-config.js'
 import {type PxeMedium, pxeWithConfig} from '../../src/platforms/live-boot.js'
 import {loadRecipe} from '../../src/recipe/load.js'
 import {repoRoot} from '../helpers/cli.js'
+import {checkOutcomes} from '../helpers/report.js'
 
 // keel build --platform pxe,iso --config, then both live outputs boot under QEMU with no disk at all: PXE by
 // QEMU's direct kernel boot (-kernel/-initrd/-append, as a PXE loader hands them over), the ISO as a CD.
@@ -33,23 +34,19 @@ function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex')
 }
 
-function facts(report: TestReport, name: string): Record<string, string> {
-  return report.checks.find((c) => c.name === name)?.facts ?? {}
-}
-
 /** keel test's checks 1-3 passed on a system with no disk: /usr is the squashfs on two loop devices, / a tmpfs. */
 function expectLiveSystem(report: TestReport): void {
-  expect(report.checks.map((c) => [c.name, c.status, c.status === 'pass' ? '' : c.detail])).toEqual([
+  expect(checkOutcomes(report)).toEqual([
     ['ignition', 'pass', ''],
     ['verity-usr', 'pass', ''],
     ['system-running', 'pass', ''],
   ])
-  const usr = facts(report, 'verity-usr')
+  const usr = checkFacts(report, 'verity-usr')
   expect(usr['usr-fstype']).toBe('squashfs')
   // dm-verity sits on the two loop devices holding the image and its hash tree.
   expect(usr['usr-devices']?.split(' ').sort()).toEqual(['(loop0)', '(loop1)'])
   expect(usr['root-fstype']).toBe('tmpfs')
-  expect(facts(report, 'ignition').platform).toBe('metal')
+  expect(checkFacts(report, 'ignition').platform).toBe('metal')
 }
 
 describe('keel build --platform pxe,iso: live systems boot with no disk', () => {
@@ -105,7 +102,7 @@ describe('keel build --platform pxe,iso: live systems boot with no disk', () => 
     console.log(`iso: ${report.boot?.accel} to the marker in ${report.boot?.secondsToMarker} s`)
     expectLiveSystem(report)
     // The nonce is the build's: this config can only have come from the ISO.
-    expect(facts(report, 'ignition')['file-sha256']).toBe(createHash('sha256').update(baked.file.content).digest('hex'))
+    expect(checkFacts(report, 'ignition')['file-sha256']).toBe(createHash('sha256').update(baked.file.content).digest('hex'))
   })
 
   it('ISO written to a USB stick: firmware finds the ESP in its GPT and starts the kernel from it', {timeout: 600_000}, async () => {
@@ -134,7 +131,7 @@ describe('keel build --platform pxe,iso: live systems boot with no disk', () => 
       const report = await runTests({image: join(dir, artifact('kernel').path), live, checks: selectChecks('1,2'), kvm: 'auto', timeoutS: 900, cache, key, consoleLog: join(work, 'pxe-url-console.log')})
       console.log(`pxe (config URL): ${report.boot?.accel} to the marker in ${report.boot?.secondsToMarker} s`)
       expect(requests).toBeGreaterThan(0)
-      expect(report.checks.map((c) => [c.name, c.status, c.status === 'pass' ? '' : c.detail])).toEqual([['ignition', 'pass', ''], ['verity-usr', 'pass', '']])
+      expect(checkOutcomes(report)).toEqual([['ignition', 'pass', ''], ['verity-usr', 'pass', '']])
     } finally {
       server.close()
     }

@@ -31,6 +31,11 @@ export function summarize(results: readonly CheckResult[]): TestReport['summary'
   }
 }
 
+/** What one check read in the guest (its facts), by check name; empty when it did not run or read nothing. */
+export function checkFacts(report: TestReport, name: string): Record<string, string> {
+  return report.checks.find((c) => c.name === name)?.facts ?? {}
+}
+
 /** One line for CI logs: accelerator, seconds to the marker and to ssh, why not KVM. */
 export function bootLine(report: TestReport): string {
   const b = report.boot

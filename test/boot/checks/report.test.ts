@@ -1,5 +1,5 @@
 import {describe, expect, it} from 'vitest'
-import {renderTable, renderTap, summarize, type TestReport} from '../../../src/boot/checks/report.js'
+import {checkFacts, renderTable, renderTap, summarize, type TestReport} from '../../../src/boot/checks/report.js'
 import type {CheckResult} from '../../../src/boot/checks/types.js'
 
 const checks: CheckResult[] = [
@@ -15,6 +15,15 @@ const report: TestReport = {
   summary: summarize(checks),
   seconds: 95.5,
 }
+
+describe('checkFacts', () => {
+  it('gives one check\'s facts by name, and nothing for a check without facts or not in the report', () => {
+    const withFacts: TestReport = {...report, checks: [{...checks[0]!, facts: {user: 'core:/home/core'}}, checks[1]!]}
+    expect(checkFacts(withFacts, 'ignition')).toEqual({user: 'core:/home/core'})
+    expect(checkFacts(withFacts, 'system-running')).toEqual({})
+    expect(checkFacts(withFacts, 'containerd')).toEqual({})
+  })
+})
 
 describe('keel test report rendering', () => {
   it('counts results', () => {
