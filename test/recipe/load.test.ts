@@ -2,7 +2,7 @@ import {mkdtempSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 import {describe, expect, it} from 'vitest'
-import {formatDiagnostics} from '../../src/core/diagnostics.js'
+import {type Diagnostic, formatDiagnostics} from '../../src/core/diagnostics.js'
 import {DiagnosticsError} from '../../src/core/errors.js'
 import {FILESYSTEMS} from '../../src/fsimage/registry.js'
 import {loadRecipe} from '../../src/recipe/load.js'
@@ -11,6 +11,18 @@ function dir(files: Record<string, string>): string {
   const d = mkdtempSync(join(tmpdir(), 'keel-recipe-'))
   for (const [name, text] of Object.entries(files)) writeFileSync(join(d, name), text)
   return d
+}
+
+/** The diagnostics loadRecipe(file) fails with; the test fails when it does not throw a DiagnosticsError. */
+function diagnosticsOf(file: string): Diagnostic[] {
+  let caught: unknown
+  try {
+    loadRecipe(file)
+  } catch (err) {
+    caught = err
+  }
+  expect(caught).toBeInstanceOf(DiagnosticsError)
+  return (caught as DiagnosticsError).diagnostics
 }
 
 describe('loadRecipe', () => {
@@ -60,14 +72,7 @@ describe('loadRecipe', () => {
       'a.yaml': 'include: [b.yaml]\nbogus: 1\n',
       'b.yaml': 'include: [a.yaml]\npackages: [Bad!]\n',
     })
-    let caught: unknown
-    try {
-      loadRecipe(join(d, 'a.yaml'))
-    } catch (err) {
-      caught = err
-    }
-    expect(caught).toBeInstanceOf(DiagnosticsError)
-    const messages = (caught as DiagnosticsError).diagnostics.map((x) => `${x.location?.file.replace(/.*\//, '')}:${x.location?.line} ${x.message.split(' (')[0]}`)
+    const messages = diagnosticsOf(join(d, 'a.yaml')).map((x) => `${x.location?.file.replace(/.*\//, '')}:${x.location?.line} ${x.message.split(' (')[0]}`)
     expect(messages).toContain("a.yaml:2 unknown key 'bogus' at the top level")
     expect(messages).toContain("b.yaml:2 'packages[0]' has an invalid value")
   })
@@ -79,12 +84,7 @@ describe('loadRecipe', () => {
 
   it('resolves file sources against the recipe folder and reports missing ones', () => {
     const d = dir({'r.yaml': 'files:\n  - path: /etc/x\n    source: files/missing.conf\n'})
-    expect(() => loadRecipe(join(d, 'r.yaml'))).toThrow(DiagnosticsError)
-    try {
-      loadRecipe(join(d, 'r.yaml'))
-    } catch (err) {
-      expect((err as DiagnosticsError).diagnostics[0]!.location!.line).toBe(2)
-    }
+    expect(diagnosticsOf(join(d, 'r.yaml'))[0]!.location!.line).toBe(2)
   })
 
   it('merges usr: a variant inherits the base\'s choice; naming another filesystem resets the compression', () => {
@@ -106,14 +106,7 @@ describe('loadRecipe', () => {
       'base.yaml': 'usr:\n  filesystem: squashfs\n',
       'variant.yaml': 'include: [base.yaml]\nusr:\n  compression: lz4hc,12\n',
     })
-    let caught: unknown
-    try {
-      loadRecipe(join(d, 'variant.yaml'))
-    } catch (err) {
-      caught = err
-    }
-    expect(caught).toBeInstanceOf(DiagnosticsError)
-    const text = formatDiagnostics((caught as DiagnosticsError).diagnostics).replaceAll(`${d}/`, '')
+    const text = formatDiagnostics(diagnosticsOf(join(d, 'variant.yaml'))).replaceAll(`${d}/`, '')
     expect(text).toBe(
       [
         `variant.yaml:3:16: error: squashfs has no compression 'lz4hc,12'; choose one of: ${Object.keys(FILESYSTEMS.squashfs.compressions).join(', ')}`,
