@@ -35,7 +35,8 @@ export type PxeMedium = Extract<BootMedium, {kernel: string}>
 /**
  * A PXE medium whose initrd also carries an Ignition config: Ignition's metal provider reads no fw_cfg, so
  * the config goes in as one more archive after the build's (its user.ign replaces a baked one), written in
- * `dir` as initrd-with-config. For `keel boot --ignition` and `keel test` on a PXE kernel.
+ * `dir`, named after the config file (config-1.ign → config-1.cpio, config-1.initrd). For `keel boot --ignition`
+ * and `keel test` on a PXE kernel.
  */
 export async function pxeWithConfig(medium: PxeMedium, ignitionPath: string, dir: string): Promise<PxeMedium> {
   let text: string
