@@ -15,9 +15,9 @@ describe('planQemu', () => {
     expect(tcg.files).toEqual({overlay: '/run/k/overlay.qcow2', vars: '/run/k/OVMF_VARS.fd'})
   })
 
-  it('uses multi-threaded TCG with -cpu max, or KVM with the host CPU', () => {
+  it('uses multi-threaded TCG with -cpu max minus the AVX family, or KVM with the host CPU', () => {
     expect(after(tcg.argv, '-accel')).toEqual(['tcg,thread=multi'])
-    expect(after(tcg.argv, '-cpu')).toEqual(['max'])
+    expect(after(tcg.argv, '-cpu')).toEqual(['max,avx=off,avx2=off,fma=off,f16c=off,vaes=off'])
     const kvm = planQemu({runDir: '/r', accel: 'kvm', memoryMiB: 1024, cpus: 4, serial: 'stdio'})
     expect(after(kvm.argv, '-accel')).toEqual(['kvm'])
     expect(after(kvm.argv, '-cpu')).toEqual(['host'])
