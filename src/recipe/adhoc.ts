@@ -17,7 +17,7 @@ export function adhocRecipe(opts: {architecture: string; suites: string[]; compo
       const [name, version] = spec.split('=') as [string, string | undefined]
       return version ? {name, version} : {name}
     }),
-    exclude: {packages: [], paths: []},
+    exclude: {packages: [], paths: [], keep: []},
     users: [],
     groups: [],
     files: [],

@@ -46,6 +46,7 @@ export function mergeLayers(file: string, layers: RecipeLayer[]): Recipe {
     exclude: {
       packages: unique(layers.flatMap((l) => l.exclude.packages.map((p) => p.name))),
       paths: unique(layers.flatMap((l) => l.exclude.paths)),
+      keep: unique(layers.flatMap((l) => l.exclude.keep)),
     },
     users: byKey(layers.flatMap((l) => l.users), (u) => u.name),
     groups: byKey(layers.flatMap((l) => l.groups), (g) => g.name),

@@ -16,7 +16,7 @@ export interface RecipeLayer {
   image: Partial<ImageIdentity>
   distribution: {architecture?: string; essential?: boolean; sources?: SourceSpec[]}
   packages: PackageSpec[]
-  exclude: {packages: Array<{name: string; location: Location}>; paths: string[]}
+  exclude: {packages: Array<{name: string; location: Location}>; paths: string[]; keep: string[]}
   users: UserSpec[]
   groups: GroupSpec[]
   files: FileSpec[]
@@ -101,7 +101,7 @@ interface RawRecipe {
   image?: Partial<ImageIdentity>
   distribution?: {architecture?: string; essential?: boolean; sources?: Array<{suites: string[]; components?: string[]; mirror?: string; keyrings?: string[]}>}
   packages?: string[]
-  exclude?: {packages?: string[]; paths?: string[]}
+  exclude?: {packages?: string[]; paths?: string[]; keep?: string[]}
   users?: Array<Omit<UserSpec, 'groups' | 'system'> & {groups?: string[]; system?: boolean}>
   groups?: Array<{name: string; gid?: number; system?: boolean}>
   files?: Array<{path: string; mode?: number | string; uid?: number; gid?: number; content?: string; source?: string}>
@@ -141,6 +141,7 @@ function toLayer(file: string, raw: RawRecipe, pos: PositionMap, diagnostics: Di
     exclude: {
       packages: (raw.exclude?.packages ?? []).map((name, i) => ({name, location: pos.value(['exclude', 'packages', i])})),
       paths: raw.exclude?.paths ?? [],
+      keep: raw.exclude?.keep ?? [],
     },
     users: (raw.users ?? []).map((u) => ({...u, groups: u.groups ?? [], system: u.system ?? false})),
     groups: (raw.groups ?? []).map((g) => ({...g, system: g.system ?? false})),

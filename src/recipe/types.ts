@@ -19,6 +19,8 @@ export interface Recipe {
     packages: string[]
     /** Globs over image paths ('/usr/share/doc/**'); matching entries are dropped while unpacking. */
     paths: string[]
+    /** Globs naming paths kept although a `paths` glob matches them (an allow-list inside an excluded folder). */
+    keep: string[]
   }
   users: UserSpec[]
   groups: GroupSpec[]

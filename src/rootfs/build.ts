@@ -78,7 +78,7 @@ export async function buildRootfs(opts: RootfsBuildOptions, step: StepRunner = q
     const tree = new RootTree(join(staging, 'root'))
     await mkdir(tree.dir)
     const unpacked = await timed('unpack', 'Unpacking', (reporter) =>
-      unpackPackages(tree, packages.map((pkg) => ({pkg, path: paths.get(pkg.name)!})), {exclude: opts.recipe.exclude.paths, reporter}),
+      unpackPackages(tree, packages.map((pkg) => ({pkg, path: paths.get(pkg.name)!})), {exclude: opts.recipe.exclude.paths, keep: opts.recipe.exclude.keep, reporter}),
     )
     const fixups = await timed('fixups', 'Applying offline fix-ups', (reporter) =>
       runFixups({tree, recipe: opts.recipe, packages, sourceDateEpoch, reporter}),

@@ -67,13 +67,19 @@ export function describeProblem(problem: PathProblem): string {
  *   `**` as a whole component: zero or more components; as the last component: one or more, so
  *        `/usr/share/doc/**` removes the contents of usr/share/doc but keeps the directory itself.
  * A leading '/' is optional; patterns are always anchored at the image root. A path is excluded when it or
- * any of its ancestors matches, so excluding a directory excludes everything below it.
+ * any of its ancestors matches, so excluding a directory excludes everything below it — unless the path
+ * itself matches a keep glob (keep wins; it does not revive the contents of a folder excluded whole).
  */
 export class ExcludeMatcher {
   private readonly regexes: RegExp[]
+  private readonly keepRegexes: RegExp[]
 
-  constructor(readonly globs: readonly string[]) {
+  constructor(
+    readonly globs: readonly string[],
+    readonly keep: readonly string[] = [],
+  ) {
     this.regexes = globs.map(globToRegExp)
+    this.keepRegexes = keep.map(globToRegExp)
   }
 
   get empty(): boolean {
@@ -89,11 +95,10 @@ export class ExcludeMatcher {
   /** Is `path` (an image path) excluded, itself or through an ancestor? */
   excludes(path: string): boolean {
     if (this.regexes.length === 0 || path === '') return false
-    if (this.matchesSelf(path)) return true
     for (let i = path.indexOf('/'); i > 0; i = path.indexOf('/', i + 1)) {
       if (this.matchesSelf(path.slice(0, i))) return true
     }
-    return false
+    return this.matchesSelf(path) && !this.keepRegexes.some((re) => re.test(path))
   }
 }
 

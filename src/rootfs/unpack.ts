@@ -33,6 +33,8 @@ export interface DebToUnpack {
 export interface UnpackOptions {
   /** Exclude globs over image paths (`/usr/share/doc/**`). */
   exclude: string[]
+  /** Globs for paths kept although an exclude glob matches them. */
+  keep?: string[]
   /** Packages decompressed at once (default: CPU count + 1). */
   concurrency?: number
   reporter?: Reporter
@@ -112,7 +114,7 @@ class Unpacker {
   ) {
     this.names = debs.map((d) => d.pkg.name)
     this.replaces = buildReplacesTable(debs.map((d) => d.pkg))
-    this.exclude = new ExcludeMatcher(opts.exclude)
+    this.exclude = new ExcludeMatcher(opts.exclude, opts.keep)
     this.reporter = opts.reporter ?? silentReporter
     this.stats = debs.map((d) => ({name: d.pkg.name, files: 0, bytes: 0, excluded: 0}))
     this.claims.set('', {index: SKELETON, dir: true, explicit: true})

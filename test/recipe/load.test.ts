@@ -31,7 +31,7 @@ describe('loadRecipe', () => {
       'base.yaml': [
         'image: {name: base, version: "1.0", channel: alpha}',
         'packages: [systemd, apt, curl]',
-        'exclude: {paths: [/usr/share/doc/**]}',
+        'exclude: {paths: [/usr/share/doc/**, /usr/bin/**], keep: [/usr/bin/bash]}',
         'users: [{name: core, uid: 500, shell: /bin/sh}]',
         'files: [{path: /etc/motd, content: base}]',
         'units: {enable: [ssh.service]}',
@@ -41,7 +41,7 @@ describe('loadRecipe', () => {
         'include: [base.yaml]',
         'image: {name: variant}',
         'packages: [docker.io]',
-        'exclude: {packages: [apt], paths: [/usr/share/man/**]}',
+        'exclude: {packages: [apt], paths: [/usr/share/man/**], keep: [/usr/bin/mount, /usr/bin/bash]}',
         'users: [{name: core, uid: 500, shell: /bin/bash}]',
         'files: [{path: /etc/motd, content: variant}, {path: /etc/issue, content: hi}]',
         'units: {enable: [docker.service]}',
@@ -52,7 +52,11 @@ describe('loadRecipe', () => {
     expect(recipe.sourceFiles).toEqual([join(d, 'base.yaml'), join(d, 'variant.yaml')])
     expect(recipe.image).toEqual({id: 'keel', name: 'variant', version: '1.0', channel: 'alpha'})
     expect(recipe.packages.map((p) => p.name)).toEqual(['systemd', 'curl', 'docker.io'])
-    expect(recipe.exclude).toEqual({packages: ['apt'], paths: ['/usr/share/doc/**', '/usr/share/man/**']})
+    expect(recipe.exclude).toEqual({
+      packages: ['apt'],
+      paths: ['/usr/share/doc/**', '/usr/bin/**', '/usr/share/man/**'],
+      keep: ['/usr/bin/bash', '/usr/bin/mount'],
+    })
     expect(recipe.users).toEqual([{name: 'core', uid: 500, shell: '/bin/bash', groups: [], system: false}])
     expect(recipe.files.map((f) => [f.path, f.content])).toEqual([
       ['/etc/motd', 'variant'],

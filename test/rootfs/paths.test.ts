@@ -82,4 +82,20 @@ describe('exclude globs', () => {
     expect(matchesExclude('', ['/**'])).toBe(false)
     expect(matchesExclude('etc', ['/**'])).toBe(true)
   })
+
+  it('a keep glob spares the paths it names inside excluded contents, and nothing else', () => {
+    const m = new ExcludeMatcher(['/usr/bin/**'], ['/usr/bin/mount', '/usr/bin/systemd*'])
+    expect(m.excludes('usr/bin/mount')).toBe(false)
+    expect(m.excludes('usr/bin/systemctl')).toBe(true)
+    expect(m.excludes('usr/bin/systemd-tmpfiles')).toBe(false)
+    expect(m.excludes('usr/bin/umount')).toBe(true)
+    expect(m.excludes('usr/bin/mount.d/x')).toBe(true)
+    expect(m.excludes('usr/bin')).toBe(false)
+  })
+
+  it('a keep glob does not revive the contents of a folder excluded whole', () => {
+    const m = new ExcludeMatcher(['/usr/sbin'], ['/usr/sbin/blkid'])
+    expect(m.excludes('usr/sbin')).toBe(true)
+    expect(m.excludes('usr/sbin/blkid')).toBe(true)
+  })
 })
