@@ -74,4 +74,19 @@ describe('buildInitrd', () => {
   it('leaves out documentation and the package manager', () => {
     expect([...listing.keys()].filter((p) => p.startsWith('usr/share/doc/') || p.startsWith('usr/share/man/') || p === 'usr/bin/dpkg')).toEqual([])
   })
+
+  it('carries the programs its units, scripts and Ignition run, and no others from those packages', () => {
+    const recipe = readFileSync('recipes/initrd.yaml', 'utf8')
+    const kept = [...recipe.matchAll(/^ {4}- \/(usr\/s?bin\/\S+)$/gm)].map((m) => m[1]!).filter((p) => recipe.indexOf(`/${p}\n`) > recipe.indexOf('keep:'))
+    expect(kept.length).toBeGreaterThan(60)
+    const programs = [...listing.keys()].filter((p) => /^usr\/s?bin\/[^/]+$/.test(p))
+    // Everything kept is there; the rest are the files the initrd plan writes itself and the alternatives
+    // fix-up's pager link (to the kept more).
+    expect(kept.filter((p) => !listing.has(p))).toEqual([])
+    expect(programs.filter((p) => !kept.includes(p)).sort()).toEqual(['usr/bin/ignition', 'usr/bin/pager', 'usr/sbin/ignition-kargs-helper', 'usr/sbin/setfiles'])
+    for (const p of ['usr/bin/systemctl', 'usr/bin/mount', 'usr/sbin/useradd', 'usr/sbin/mkfs.ext4', 'usr/sbin/losetup', 'usr/bin/bash']) expect(listing.has(p), p).toBe(true)
+    for (const p of ['usr/bin/du', 'usr/sbin/debugfs', 'usr/bin/systemd-analyze', 'usr/lib/x86_64-linux-gnu/libdb-5.3.so', 'usr/lib/x86_64-linux-gnu/libgmp.so.10']) {
+      expect(listing.has(p), p).toBe(false)
+    }
+  })
 })
