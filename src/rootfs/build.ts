@@ -9,6 +9,8 @@ import {fetchPackages} from '../packages/download.js'
 import {allLocked, type Lockfile} from '../packages/lock.js'
 import type {LockedPackage} from '../packages/types.js'
 import type {Recipe} from '../recipe/types.js'
+import {checkLibraryClosure, describeClosureProblems} from './closure.js'
+import {elfMachineFor} from './elf.js'
 import {runFixups} from './fixups/index.js'
 import type {NamedFixupResult} from './fixups/types.js'
 import {writeDirectory, writeTar} from './tar.js'
@@ -83,6 +85,15 @@ export async function buildRootfs(opts: RootfsBuildOptions, step: StepRunner = q
     const fixups = await timed('fixups', 'Applying offline fix-ups', (reporter) =>
       runFixups({tree, recipe: opts.recipe, packages, sourceDateEpoch, reporter}),
     )
+    const machine = elfMachineFor(opts.recipe.distribution.architecture)
+    if (machine !== undefined) {
+      await timed('closure', 'Checking shared library closure', async () => {
+        const problems = checkLibraryClosure(tree, {machine})
+        if (problems.length) {
+          throw new KeelError(describeClosureProblems(problems), 'input', "check the recipe's exclude.paths rules: narrow the one that removes these libraries, or name them in exclude.keep")
+        }
+      })
+    }
     const result: RootfsBuildResult = {
       sourceDateEpoch,
       packages: packages.length,
