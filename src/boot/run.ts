@@ -223,12 +223,11 @@ export interface BootOptions {
    */
   channel?: boolean
   /**
-   * Make the throwaway overlay this much larger than the image, as a disk in a cloud or a server is larger
-   * than the image written to it (ROOT grows into the rest on the first boot).
+   * The throwaway overlay's size, when it should be larger than the image, as a disk in a cloud or a server is
+   * larger than the image written to it (ROOT grows into the rest on the first boot): `keel boot --disk-size`
+   * gives an absolute size, `keel test` a growth.
    */
-  growDiskMiB?: number
-  /** Make the throwaway overlay exactly this many bytes (at least the image's size); for `keel boot --disk-size`. */
-  diskSizeBytes?: number
+  diskSize?: DiskSize
   reporter?: Reporter
 }
 
@@ -331,8 +330,7 @@ async function boot(opts: BootOptions, keepRunning: boolean): Promise<BootResult
     copyFileSync(OVMF_VARS, plan.files.vars)
     if (!medium) {
       await run('qemu-img', overlayArgs(image, imageFormat(head), plan.files.overlay))
-      if (opts.growDiskMiB) await run('qemu-img', ['resize', '-q', plan.files.overlay, `+${opts.growDiskMiB}M`])
-      if (opts.diskSizeBytes) await resizeOverlay(plan.files.overlay, opts.diskSizeBytes)
+      if (opts.diskSize) await resizeOverlay(plan.files.overlay, opts.diskSize)
     }
     reporter.info(`booting ${files.join(' + ')} under ${accel.toUpperCase()}`)
     const outcome = await watchQemu(plan.argv, consoleLog, {
@@ -454,10 +452,14 @@ export async function bootInPlace(opts: InPlaceBootOptions): Promise<InPlaceBoot
   }
 }
 
-/** Grow a fresh overlay to `bytes`; never shrink it (that would cut off ROOT and the backup GPT). */
-export async function resizeOverlay(overlay: string, bytes: number): Promise<void> {
+/** A disk's size: exactly this many bytes, or this many bytes more than the image. */
+export type DiskSize = {bytes: number} | {growBytes: number}
+
+/** Grow a fresh overlay to a size or by an amount; never shrink it (that would cut off ROOT and the backup GPT). */
+export async function resizeOverlay(overlay: string, size: DiskSize): Promise<void> {
   const info = JSON.parse((await run('qemu-img', ['info', '--output=json', overlay])).stdout) as {'virtual-size': number}
   const imageBytes = info['virtual-size']
+  const bytes = 'bytes' in size ? size.bytes : imageBytes + size.growBytes
   if (bytes < imageBytes) {
     throw new KeelError(`the disk cannot be smaller than the image (${formatBytes(imageBytes)})`, 'usage', `give a size of at least ${Math.ceil(imageBytes / 2 ** 20)}MiB`)
   }

@@ -74,7 +74,6 @@ panic fails at once with the console's last lines.`
         ignition = undefined
       }
       if (flags['disk-size'] && medium) throw new KeelError('--disk-size sizes a disk image: live media boot without a disk', 'usage')
-      const diskSizeBytes = flags['disk-size'] ? diskSize(flags['disk-size']) : undefined
       const sshPort = flags['ssh-port']
       let hinted = false
       const echo = !flags.quiet
@@ -85,7 +84,7 @@ panic fails at once with the console's last lines.`
         kvm: flags.kvm as KvmMode,
         memoryMiB: flags.memory,
         cpus: flags.cpus,
-        diskSizeBytes,
+        diskSize: flags['disk-size'] ? {bytes: diskSize(flags['disk-size'])} : undefined,
         sshPort,
         consoleLog: flags['console-log'],
         timeoutS: flags.timeout ?? (flags.marker ? 600 : Number.POSITIVE_INFINITY),

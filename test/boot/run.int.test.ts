@@ -56,7 +56,7 @@ describe('bootAndWait', () => {
   })
 })
 
-describe('resizeOverlay (keel boot --disk-size)', () => {
+describe('resizeOverlay (keel boot --disk-size, keel test\'s larger disk)', () => {
   async function overlayOf(bytes: number, name: string): Promise<string> {
     const image = join(work, `${name}.raw`)
     writeFileSync(image, Buffer.alloc(bytes))
@@ -68,14 +68,21 @@ describe('resizeOverlay (keel boot --disk-size)', () => {
 
   it('grows the overlay to exactly the size asked for; the image underneath keeps its size', async () => {
     const overlay = await overlayOf(4 << 20, 'grow')
-    await resizeOverlay(overlay, 64 << 20)
+    await resizeOverlay(overlay, {bytes: 64 << 20})
     expect(await virtualSize(overlay)).toBe(64 << 20)
     expect(await virtualSize(join(work, 'grow.raw'))).toBe(4 << 20)
   })
 
+  it('grows the overlay by an amount over the image', async () => {
+    const overlay = await overlayOf(4 << 20, 'by')
+    await resizeOverlay(overlay, {growBytes: 16 << 20})
+    expect(await virtualSize(overlay)).toBe(20 << 20)
+    expect(await virtualSize(join(work, 'by.raw'))).toBe(4 << 20)
+  })
+
   it('refuses a disk smaller than the image, naming the least size, and leaves the overlay as it was', async () => {
     const overlay = await overlayOf(8 << 20, 'shrink')
-    const err = await failure(resizeOverlay(overlay, 4 << 20))
+    const err = await failure(resizeOverlay(overlay, {bytes: 4 << 20}))
     expect(err.exit).toBe('usage')
     expect(err.message).toMatch(/cannot be smaller than the image \(8(\.0)? MiB\)/)
     expect(err.hint).toMatch(/at least 8MiB/)

@@ -119,7 +119,7 @@ export async function startGuest(opts: StartGuestOptions): Promise<Guest & {seco
     timeoutS: opts.timeoutS,
     marker: fixture.marker,
     channel: true,
-    growDiskMiB: opts.live ? undefined : TEST_DISK_GROWTH_MIB,
+    diskSize: opts.live ? undefined : {growBytes: TEST_DISK_GROWTH_MIB * 2 ** 20},
     reporter,
   })
   const ssh = sshArgs(port, opts.key.privateKey)
