@@ -27,6 +27,8 @@ export const LIVE_ROOT = `${LIVE_DIR}/root`
 export const LIVE_LOOP_DEVICES = {data: '/dev/loop0', hash: '/dev/loop1'} as const
 /** The kernel module the loop devices need; the initrd carries it without loading it at start. */
 export const LIVE_MODULES = ['loop'] as const
+/** Ignition's hook for "no root disk"; keel's /init hands a live boot to systemd's initrd when it exists. */
+export const LIVE_IMAGE_MARKER = 'usr/bin/is-live-image'
 
 export const LIVE_USR_UNIT = 'keel-live-usr.service'
 export const LIVE_ROOT_UNIT = 'keel-live-root.service'
@@ -140,7 +142,7 @@ export function planLiveAdditions(): LiveAddition[] {
     {type: 'symlink', path: `${UNIT_DIR}/sysinit.target.wants/${LIVE_USR_UNIT}`, target: `../${LIVE_USR_UNIT}`},
     {type: 'file', path: `${UNIT_DIR}/${LIVE_ROOT_UNIT}`, content: ROOT_UNIT, mode: 0o644},
     {type: 'symlink', path: `${UNIT_DIR}/initrd-root-fs.target.requires/${LIVE_ROOT_UNIT}`, target: `../${LIVE_ROOT_UNIT}`},
-    {type: 'file', path: 'usr/bin/is-live-image', content: IS_LIVE_IMAGE, mode: 0o755},
+    {type: 'file', path: LIVE_IMAGE_MARKER, content: IS_LIVE_IMAGE, mode: 0o755},
     {type: 'file', path: `${UNIT_DIR}/${LIVE_NETWORK_UNIT}`, content: NETWORK_UNIT, mode: 0o644},
     {type: 'symlink', path: `${UNIT_DIR}/ignition-complete.target.wants/${LIVE_NETWORK_UNIT}`, target: `../${LIVE_NETWORK_UNIT}`},
     {type: 'file', path: 'etc/systemd/network/80-keel-live.network', content: NETWORK_CONFIG, mode: 0o644},

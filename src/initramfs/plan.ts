@@ -1,5 +1,7 @@
 import {KeelError} from '../core/errors.js'
-import {machineIdOps} from './machine-id.js'
+import {fastInitOps} from './fast-init.js'
+import {LIVE_IMAGE_MARKER} from './live.js'
+import {MACHINE_ID_SCRIPT, machineIdOps} from './machine-id.js'
 import {slotFallbackOps} from './slot-fallback.js'
 
 /**
@@ -116,8 +118,6 @@ export function initrdRelease(r: InitrdPlanInput['osRelease']): string {
 /** The operations, in order. */
 export function planInitrd(input: InitrdPlanInput): InitrdOp[] {
   const ops: InitrdOp[] = [
-    // The kernel execs /init from the initramfs.
-    {op: 'symlink', path: 'init', target: 'usr/lib/systemd/systemd'},
     {op: 'remove', path: 'etc/initrd-release'},
     {op: 'write', path: 'etc/initrd-release', content: initrdRelease(input.osRelease), mode: 0o644},
     // The rootfs's fstab is the image's; the initrd's mounts come from the command line.
@@ -142,6 +142,8 @@ export function planInitrd(input: InitrdPlanInput): InitrdOp[] {
   ops.push(...slotFallbackOps())
   // Ignition's presets and the machine ID before the switch: ROOT's systemd then skips its first-boot walk.
   ops.push(...machineIdOps())
+  // The kernel execs /init: keel's script, which boots a disk itself or hands over to systemd (fast-init.ts).
+  ops.push(...fastInitOps({machineIdScript: MACHINE_ID_SCRIPT, liveMarker: LIVE_IMAGE_MARKER}))
   for (const u of INITRD_SKIPPED_SYSINIT_UNITS) ops.push({op: 'remove', path: `${SYSTEM_UNIT_DIR}/sysinit.target.wants/${u}`})
   // The rootfs stage enabled the image's units here (networkd, getty, timers...); in initrd mode systemd
   // starts initrd.target, and only systemd's initrd units and Ignition's belong in it.

@@ -53,7 +53,7 @@ describe('keel build --platform qemu,metal --config, booted and checked', () => 
     const report = await runTests({image: disk('qemu'), checks: selectChecks('1,2'), kvm: 'auto', timeoutS: 900, cache, key, consoleLog: join(work, 'qemu-console.log')})
     console.log(`qemu: ${report.boot?.accel} to the marker in ${report.boot?.secondsToMarker} s`)
     expectPassed(report)
-    expect(checkFacts(report, 'ignition').platform).toBe('qemu')
+    expect(checkFacts(report, 'ignition')).toMatchObject({platform: 'qemu', initrd: 'keel-init'})
     expect(checkFacts(report, 'verity-usr')['usr-fstype']).toBe('erofs')
   })
 
@@ -61,7 +61,7 @@ describe('keel build --platform qemu,metal --config, booted and checked', () => 
     const report = await runTests({image: disk('metal'), checks: selectChecks('1,2'), kvm: 'auto', timeoutS: 900, cache, key, baked, consoleLog: join(work, 'metal-console.log')})
     console.log(`metal: ${report.boot?.accel} to the marker in ${report.boot?.secondsToMarker} s`)
     expectPassed(report)
-    expect(checkFacts(report, 'ignition').platform).toBe('metal')
+    expect(checkFacts(report, 'ignition')).toMatchObject({platform: 'metal', initrd: 'keel-init'})
     expect(checkFacts(report, 'verity-usr')['usr-fstype']).toBe('erofs')
   })
 })

@@ -47,8 +47,9 @@ describe('buildInitrd', () => {
     expect(listing.size).toBe(builds[0]!.entries)
   })
 
-  it('is a systemd initrd: /init is systemd, /etc/initrd-release exists, verity and fstab generators are there', () => {
-    expect(listing.get('init')?.slice(8)).toEqual(['init', '->', 'usr/lib/systemd/systemd'])
+  it('is a systemd initrd behind keel\'s /init: /etc/initrd-release exists, verity and fstab generators are there', () => {
+    expect(listing.get('init')?.slice(8)).toEqual(['init', '->', 'usr/lib/keel/init'])
+    expect(listing.get('usr/lib/keel/init')?.[0]).toBe('-rwxr-xr-x')
     expect(listing.get('etc/initrd-release')?.[0]).toBe('-rw-r--r--')
     for (const p of ['usr/lib/systemd/systemd', 'usr/lib/systemd/systemd-veritysetup', 'usr/lib/systemd/system-generators/systemd-veritysetup-generator', 'usr/lib/systemd/system-generators/systemd-fstab-generator', 'usr/lib/systemd/systemd-udevd']) {
       expect(listing.has(p), p).toBe(true)

@@ -48,8 +48,9 @@ describe('kernel modules', () => {
 describe('planInitrd', () => {
   const ops = planInitrd({osRelease: {id: 'keel-initrd', name: 'keel initrd', version: '0.1.0'}, loadModules: ['dm_verity', 'erofs']})
 
-  it('makes /init systemd and marks the tree as an initrd', () => {
-    expect(ops).toContainEqual({op: 'symlink', path: 'init', target: 'usr/lib/systemd/systemd'})
+  it('makes /init keel\'s script (it hands over to systemd) and marks the tree as an initrd', () => {
+    expect(ops).toContainEqual({op: 'symlink', path: 'init', target: 'usr/lib/keel/init'})
+    expect(ops.filter((o) => o.path === 'init')).toHaveLength(1)
     const release = ops.find((o) => o.op === 'write' && o.path === 'etc/initrd-release')
     expect(release).toMatchObject({content: expect.stringContaining('ID=keel-initrd\n')})
   })

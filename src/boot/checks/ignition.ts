@@ -1,4 +1,5 @@
 import {sha256Hex} from '../../core/hashing.js'
+import {FAST_INIT_RUN_FILE} from '../../initramfs/fast-init.js'
 import {equals, FACT_PRELUDE, parseFacts, verdict, rootScriptCheck} from './facts.js'
 import type {TestFixture} from './fixture.js'
 import type {CheckOutcome} from './types.js'
@@ -6,7 +7,8 @@ import type {CheckOutcome} from './types.js'
 /**
  * Check 1: Ignition ran. Logging in at all proves the key reached an authorized_keys file sshd reads; the
  * script then reads back the user, the key file Ignition wrote, the file with its mode and owner, and the
- * marker unit's result and journal (pure script and verdict; the run is one ssh call).
+ * marker unit's result and journal (pure script and verdict; the run is one ssh call). Fact `initrd` says
+ * which initrd path booted: keel's /init (keel-init) or systemd's (systemd), for the boot tests to assert.
  */
 
 function shellQuote(text: string): string {
@@ -17,6 +19,7 @@ export function ignitionScript(f: TestFixture): string {
   const keyFile = `/home/${f.user}/.ssh/authorized_keys.d/ignition`
   return `${FACT_PRELUDE}
 fact platform "$(tr ' ' '\\n' < /proc/cmdline | sed -n 's/^ignition\\.platform\\.id=//p')"
+fact initrd "$(cat /${FAST_INIT_RUN_FILE} 2>/dev/null || echo systemd)"
 fact user "$(getent passwd ${f.user} | cut -d: -f1,6)"
 fact key-lines "$(grep -cxF ${shellQuote(f.publicKey)} ${keyFile} 2>/dev/null)"
 fact key-owner "$(stat -c %U ${keyFile} 2>&1)"
