@@ -58,6 +58,16 @@ describe('all fix-ups on a base-like tree', () => {
     expect(names.at(-1)).toBe('depmod')
   })
 
+  it('orders the real systemd-resolved unit beside the boot (the package\'s line had sysinit.target and network.target)', () => {
+    const {tree, results} = builds[0]!
+    const unit = readFileSync(tree.hostPath('usr/lib/systemd/system/systemd-resolved.service'), 'utf8')
+    const before = unit.split('\n').filter((l) => l.startsWith('Before='))
+    expect(before).toHaveLength(1)
+    expect(before[0]!.split('=')[1]!.split(' ')).toEqual(expect.arrayContaining(['nss-lookup.target', 'network-online.target']))
+    expect(before[0]).not.toMatch(/\b(sysinit|network)\.target\b/)
+    expect(results.find((r) => r.name === 'systemd-resolved')?.facts.ordering).toEqual(['beside the boot'])
+  })
+
   it('is reproducible: same manifest, same results, same bytes for everything the fix-ups wrote', () => {
     const [a, b] = builds as [(typeof builds)[0], (typeof builds)[0]]
     expect(b.results).toEqual(a.results)

@@ -1,7 +1,7 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {opensshServerFixup, SSH_HOSTKEY_CONFIG_PATH, SSH_KEYGEN_UNIT, SSH_KEYGEN_UNIT_PATH, SSH_SERVICE_DROPIN_PATH, SSHD_SERVICE_PATH, SSHD_SOCKET_PATH} from '../../../src/rootfs/fixups/openssh-server.js'
-import {resolvedFixup} from '../../../src/rootfs/fixups/resolved.js'
+import {RESOLVED_UNIT, resolvedBesideTheBoot, resolvedFixup} from '../../../src/rootfs/fixups/resolved.js'
 import {statOverridesFixup} from '../../../src/rootfs/fixups/statoverrides.js'
 import {unitContext} from './ctx.js'
 import {syntheticTree} from './synthetic-tree.js'
@@ -50,6 +50,42 @@ describe('systemd-resolved', () => {
     const other = syntheticTree()
     await resolvedFixup.run(unitContext(other))
     expect(other.get('etc/resolv.conf')).toBeUndefined()
+  })
+
+  // The [Unit] section of bookworm's systemd-resolved 252.39-1~deb12u2, /lib/systemd/system/systemd-resolved.service.
+  const BOOKWORM_UNIT = [
+    '[Unit]',
+    'Description=Network Name Resolution',
+    'DefaultDependencies=no',
+    'After=systemd-sysctl.service systemd-sysusers.service',
+    'Before=sysinit.target network.target nss-lookup.target shutdown.target initrd-switch-root.target',
+    'Conflicts=shutdown.target initrd-switch-root.target',
+    'Wants=nss-lookup.target',
+    '',
+    '[Service]',
+    'Type=notify',
+    '',
+    '[Install]',
+    'WantedBy=sysinit.target',
+    '',
+  ].join('\n')
+
+  it('orders resolved beside the boot: no longer before sysinit.target and network.target, still before name lookups', () => {
+    const out = resolvedBesideTheBoot(BOOKWORM_UNIT)!
+    expect(out.split('\n').filter((l) => l.startsWith('Before='))).toEqual(['Before=nss-lookup.target network-online.target shutdown.target initrd-switch-root.target'])
+    // Everything else as shipped.
+    expect(out.replace(/^Before=.*$/m, '')).toBe(BOOKWORM_UNIT.replace(/^Before=.*$/m, ''))
+    expect(resolvedBesideTheBoot(BOOKWORM_UNIT.replace('Before=sysinit.target ', 'Before='))).toBeUndefined()
+  })
+
+  it('rewrites the packaged unit in the tree, keeping its mode', async () => {
+    const tree = syntheticTree()
+    tree.writeFile(RESOLVED_UNIT, BOOKWORM_UNIT, {mode: 0o644, owner: 'systemd-resolved'})
+    const result = await resolvedFixup.run(unitContext(tree, ['systemd-resolved']))
+    expect(readFileSync(tree.hostPath(RESOLVED_UNIT), 'utf8')).toMatch(/^Before=nss-lookup\.target network-online\.target shutdown\.target/m)
+    expect(tree.get(RESOLVED_UNIT)).toMatchObject({mode: 0o644, owner: 'keel:systemd-resolved'})
+    expect(result.written).toContain(RESOLVED_UNIT)
+    expect(result.facts.ordering).toEqual(['beside the boot'])
   })
 })
 
