@@ -134,6 +134,8 @@ async function benchBuildSection(): Promise<void> {
   // Two identical TCG boots here differ by up to 2 s (host noise), so one boot says little: the median of
   // BENCH_BOOTS (default 3) first boots, each on a fresh overlay, with the spread beside it.
   const boots: Array<{accel: string; secondsToMarker: number}> = []
+  // The builds above leave hundreds of MiB of dirty pages; their writeback would run during the first boot.
+  spawnSync('sync')
   for (let i = 0; i < Number(process.env.BENCH_BOOTS ?? 3); i++) {
     const r = spawnSync(keel, ['boot', join(out, manifest.artifacts[0]!.path), '--ignition', ign, '--marker', 'KEEL-BENCH-MARKER', '--timeout', '600', '--quiet', '--json'], {cwd: root, encoding: 'utf8'})
     if (r.status !== 0) throw new Error(`keel boot failed: ${r.stderr.slice(-2000)}`)
