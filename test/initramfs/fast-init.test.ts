@@ -1,8 +1,8 @@
-import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {FAST_INIT_PATH, FAST_INIT_RUN_FILE, fastInitOps, fastInitScript, HANDED_OVER_CONFIG_KEYS, INITRD_SYSTEMD} from '../../src/initramfs/fast-init.js'
 import {LIVE_IMAGE_MARKER} from '../../src/initramfs/live.js'
 import {MACHINE_ID_SCRIPT} from '../../src/initramfs/machine-id.js'
+import {loadRecipe} from '../../src/recipe/load.js'
 
 const input = {machineIdScript: MACHINE_ID_SCRIPT, liveMarker: LIVE_IMAGE_MARKER}
 const script = fastInitScript(input)
@@ -46,8 +46,7 @@ describe('keel\'s initrd /init', () => {
   })
 
   it('calls programs recipes/initrd.yaml keeps', () => {
-    const recipe = readFileSync('recipes/initrd.yaml', 'utf8')
-    const kept = new Set([...recipe.slice(recipe.indexOf('keep:')).matchAll(/^ {4}- \/usr\/s?bin\/(\S+)$/gm)].map((m) => m[1]!))
+    const kept = new Set(loadRecipe('recipes/initrd.yaml').recipe.exclude.keep.filter((p) => /^\/usr\/s?bin\//.test(p)).map((p) => p.slice(p.lastIndexOf('/') + 1)))
     // Every program the script runs by name (the rest are bash builtins, or absolute paths into the initrd).
     const programs = ['blkid', 'cat', 'dmsetup', 'fsck', 'ln', 'mkdir', 'modprobe', 'mount', 'sleep', 'sort', 'switch_root', 'umount', 'wc']
     for (const p of programs) expect(script, p).toMatch(new RegExp(`(^|[\\s|(;&])${p} `, 'm'))
