@@ -21,6 +21,7 @@ import {deriveVerityIdentity, formatVerity} from '../verity/format.js'
 import {FIRST_BOOT_ENTRY, loaderConf, slotBootFiles, espEntries} from '../boot/entries.js'
 import {installBootAssessment, installFirstBootDone} from './first-boot.js'
 import {installRootGrowth} from './root-growth.js'
+import {installBootPrefetch} from '../rootfs/boot-prefetch.js'
 import {type BuildConfig, bakedConfigCpio} from '../platforms/baked-config.js'
 import {FORMATS} from '../platforms/formats.js'
 import {groupPlatforms, type PlatformGroup} from '../platforms/plan.js'
@@ -86,6 +87,8 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
       installFirstBootDone(tree)
       installBootAssessment(tree)
       installRootGrowth(tree)
+      // Last before /usr is imaged: the read-ahead list names keel's own units' programs too.
+      installBootPrefetch(tree, recipe.distribution.architecture)
       const usr = await timed('usr', 'Making the /usr image', (reporter) => makeUsrImage(tree, {...recipe.usr, output: join(staging, `usr.${recipe.usr.filesystem}`), seed, epoch, reporter}))
       const id = deriveVerityIdentity(seed)
       const verity = await timed('verity', 'Hashing /usr (dm-verity)', () => formatVerity(usr.path, join(staging, 'usr.verity'), {salt: id.salt, uuid: id.uuid}))

@@ -1,3 +1,4 @@
+import {BOOT_PREFETCH_LIST} from '../rootfs/boot-prefetch.js'
 import type {InitrdOp} from './plan.js'
 
 /**
@@ -44,9 +45,13 @@ export function fastInitScript(input: FastInitInput): string {
 # initrd in this archive. See src/initramfs/fast-init.ts in keel.
 export PATH=/usr/sbin:/usr/bin
 say() { echo "${FAST_INIT_TAG} $*" > /dev/console; }
+fetch_pid= prefetch_pid=
 handover() {
   say "handing the boot to systemd's initrd: $*"
   # Undo what this script did, so systemd's initrd starts from the kernel's state (its own units set up /usr).
+  # A running fetch-offline finishes (its cache file is then whole); the read-ahead is only a hint.
+  [ -n "$prefetch_pid" ] && kill "$prefetch_pid" 2>/dev/null
+  [ -n "$fetch_pid" ] && wait "$fetch_pid"
   umount /sysroot/usr 2>/dev/null
   umount /sysroot 2>/dev/null
   [ -e /dev/mapper/usr ] && DM_DISABLE_UDEV=1 dmsetup remove usr
@@ -97,28 +102,38 @@ wait_device() {
   done
   return 1
 }
-load_drivers
-data_dev=$(wait_device "$data") && hash_dev=$(wait_device "$hash") && root_dev=$(wait_device "$root") ||
-  handover "the /usr or ROOT partitions did not appear"
-DM_DISABLE_UDEV=1 /usr/lib/systemd/systemd-veritysetup attach usr "$data_dev" "$hash_dev" "$usrhash" > /dev/console 2>&1 ||
-  handover "/usr did not open through dm-verity"
-
 ignition() { /usr/bin/ignition --root=/sysroot --platform="$platform" --stage="$1" --log-to-stdout > /dev/console 2>&1; }
 first_boot=
 if has ignition.firstboot; then
   [ -n "$platform" ] || handover "ignition.firstboot without ignition.platform.id"
   first_boot=1
-  ignition fetch-offline || handover "Ignition's fetch-offline stage failed"
-  [ -e /run/ignition/neednet ] && handover "the Ignition config needs the network"
-  config=$(cat /run/ignition.json 2>/dev/null)
-  case "$config" in ${handedOverKeys}) handover "the Ignition config has storage or kernel arguments" ;; esac
+  # fetch-offline reads the config from the firmware or the command line, not from the disk: it runs while the
+  # disk is found and opened (Ignition is a Go program, ≈ 0.5 s just to start under emulation).
+  ignition fetch-offline & fetch_pid=$!
 fi
-
-fsck -a "$root_dev" > /dev/console 2>&1; [ $? -lt 2 ] || handover "ROOT's file system check asked for more"
+load_drivers
+data_dev=$(wait_device "$data") && hash_dev=$(wait_device "$hash") && root_dev=$(wait_device "$root") ||
+  handover "the /usr or ROOT partitions did not appear"
+# Opening /usr (its verity superblock and root hash) and checking ROOT touch different partitions: both at once.
+DM_DISABLE_UDEV=1 /usr/lib/systemd/systemd-veritysetup attach usr "$data_dev" "$hash_dev" "$usrhash" > /dev/console 2>&1 & verity_pid=$!
+fsck -a "$root_dev" > /dev/console 2>&1; fsck_status=$?
+wait "$verity_pid" || handover "/usr did not open through dm-verity"
+[ "$fsck_status" -lt 2 ] || handover "ROOT's file system check asked for more"
 mkdir -p /sysroot
 mount -o rw "$root_dev" /sysroot || handover "ROOT would not mount"
 mount -t "$usrfs" -o "\${usrflags:-ro}" /dev/mapper/usr /sysroot/usr || handover "/usr would not mount"
+# Read ahead what ROOT's first seconds read from /usr (the build's list, ${BOOT_PREFETCH_LIST}, in the order
+# ROOT wants it): dm-verity and decompression then run here, on a CPU Ignition leaves idle. It stops at
+# switch_root: in ROOT both CPUs are busy, and reading ahead there only competes with the boot.
+if [ -r /sysroot/${BOOT_PREFETCH_LIST} ]; then
+  (cd /sysroot/usr && mapfile -t files < ${BOOT_PREFETCH_LIST.replace(/^usr\//, '')} && exec cat -- "\${files[@]}" > /dev/null 2>&1) & prefetch_pid=$!
+fi
 if [ -n "$first_boot" ]; then
+  wait "$fetch_pid"; fetch_status=$? fetch_pid=
+  [ "$fetch_status" = 0 ] || handover "Ignition's fetch-offline stage failed"
+  [ -e /run/ignition/neednet ] && handover "the Ignition config needs the network"
+  config=$(cat /run/ignition.json 2>/dev/null)
+  case "$config" in ${handedOverKeys}) handover "the Ignition config has storage or kernel arguments" ;; esac
   ignition files || handover "Ignition's files stage failed"
   KEEL_SYSROOT=/sysroot /${input.machineIdScript} > /dev/console 2>&1 || handover "committing the machine ID failed"
 fi
@@ -129,6 +144,7 @@ ln -sf /dev/null /run/systemd/system/systemd-veritysetup@usr.service
 mkdir -p /run/keel
 echo keel-init > /${FAST_INIT_RUN_FILE}
 say "/usr verified, ROOT mounted\${first_boot:+, Ignition applied}; switching to ROOT"
+[ -n "$prefetch_pid" ] && kill "$prefetch_pid" 2>/dev/null
 exec switch_root /sysroot /sbin/init "\${init_args[@]}"
 `
 }

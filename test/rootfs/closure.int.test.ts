@@ -3,9 +3,9 @@ import {existsSync, lstatSync, mkdtempSync, readFileSync, readlinkSync, rmSync} 
 import {tmpdir} from 'node:os'
 import {dirname, join} from 'node:path'
 import {describe, expect, it, onTestFinished} from 'vitest'
-import {type ClosureProblem, checkLibraryClosure, describeClosureProblems} from '../../src/rootfs/closure.js'
+import {type ClosureProblem, checkLibraryClosure, describeClosureProblems, libraryClosure} from '../../src/rootfs/closure.js'
 import {EM_AARCH64, EM_X86_64} from '../../src/rootfs/elf.js'
-import {RootTree} from '../../src/rootfs/tree.js'
+import {compareBytes, RootTree} from '../../src/rootfs/tree.js'
 import {syntheticElf} from './synthetic-elf.js'
 
 const owner = {owner: 'test'}
@@ -81,6 +81,23 @@ describe('checkLibraryClosure on host programs, with ldd and readelf as the orac
     const tree = mergedUsrTree()
     addWithLibraries(tree, '/usr/bin/ls')
     expect(checkLibraryClosure(tree, AMD64)).toEqual([])
+  })
+
+  it('libraryClosure of /usr/bin/ssh is ssh, its interpreter and the files ldd says it loads', () => {
+    const tree = mergedUsrTree()
+    addWithLibraries(tree, '/usr/bin/ssh')
+    addWithLibraries(tree, '/usr/bin/ls')
+    const ldd = execFileSync('ldd', ['/usr/bin/ssh'], {encoding: 'utf8'})
+    const loaded = [...ldd.matchAll(/^\s*(\S+) => (\/\S+) \(/gm)].map(([, name, path]) => `${dirname(imagePathOf(path!))}/${name}`)
+    const interp = interpreterOf('/usr/bin/ssh')!
+    const interpFile = lstatSync(interp).isSymbolicLink() ? imagePathOf(readlinkSync(interp)) : imagePathOf(interp)
+    expect(loaded.length).toBeGreaterThan(3)
+    expect(libraryClosure(tree, ['usr/bin/ssh'], EM_X86_64)).toEqual(['usr/bin/ssh', interpFile, ...loaded].sort(compareBytes))
+    // ls needs fewer libraries than ssh (no libcrypto), and a root that is not in the tree adds nothing
+    const ls = libraryClosure(tree, ['usr/bin/ls', 'usr/bin/missing'], EM_X86_64)
+    expect(ls).toContain(`${LIBDIR}/libselinux.so.1`)
+    expect(ls).not.toContain(`${LIBDIR}/libcrypto.so.3`)
+    expect(ls).not.toContain('usr/bin/missing')
   })
 
   it('removing libpcre2-8.so.0 reports exactly the files that need it', () => {
