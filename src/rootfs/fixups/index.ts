@@ -19,6 +19,7 @@ import {recipeFilesFixup} from './recipe-files.js'
 import {resolvedFixup} from './resolved.js'
 import {shellsFixup} from './shells.js'
 import {statOverridesFixup} from './statoverrides.js'
+import {timesyncdFixup} from './timesyncd.js'
 import type {Fixup, FixupContext, NamedFixupResult} from './types.js'
 import {unitsFixup} from './units.js'
 
@@ -45,6 +46,7 @@ export const FIXUPS: readonly Fixup[] = [
   netbaseFixup,
   loginFixup,
   resolvedFixup,
+  timesyncdFixup,
   caCertificatesFixup,
   osReleaseFixup,
   machineIdFixup,

@@ -1,5 +1,5 @@
-import {readFileSync} from 'node:fs'
 import type {Fixup, FixupResult} from './types.js'
+import {type BeforeRewrite, reorderPackagedUnit, rewriteBefore} from './unit-order.js'
 import {hasPackage, ResultBuilder} from './util.js'
 
 /** systemd-resolved's postinst points /etc/resolv.conf at the stub resolver's file in /run. */
@@ -16,14 +16,10 @@ export const RESOLVED_UNIT = 'usr/lib/systemd/system/systemd-resolved.service'
  * cannot be dropped by a drop-in, so the packaged unit's Before= line is rewritten; anything else is kept.
  * Returns undefined when the unit does not have the line this expects (then it is left as Debian ships it).
  */
+const RESOLVED_ORDER: BeforeRewrite = {drop: ['sysinit.target', 'network.target'], require: ['nss-lookup.target'], add: {after: 'nss-lookup.target', targets: ['network-online.target']}}
+
 export function resolvedBesideTheBoot(unit: string): string | undefined {
-  const line = /^Before=(.*)$/m.exec(unit)
-  if (!line) return undefined
-  const targets = line[1]!.split(/\s+/).filter(Boolean)
-  if (!targets.includes('sysinit.target') || !targets.includes('network.target') || !targets.includes('nss-lookup.target')) return undefined
-  const kept = targets.filter((t) => t !== 'sysinit.target' && t !== 'network.target')
-  kept.splice(kept.indexOf('nss-lookup.target') + 1, 0, 'network-online.target')
-  return unit.replace(line[0], `Before=${kept.join(' ')}`)
+  return rewriteBefore(unit, RESOLVED_ORDER)
 }
 
 export const resolvedFixup: Fixup = {
@@ -34,18 +30,7 @@ export const resolvedFixup: Fixup = {
     if (!hasPackage(ctx.packages, 'systemd-resolved')) return result.result()
     ctx.tree.symlink('etc/resolv.conf', RESOLV_CONF_TARGET, {owner: 'keel:systemd-resolved'})
     result.wrote('etc/resolv.conf')
-    const entry = ctx.tree.get(RESOLVED_UNIT)
-    if (entry?.type === 'file') {
-      const reordered = resolvedBesideTheBoot(readFileSync(ctx.tree.hostPath(RESOLVED_UNIT), 'utf8'))
-      if (reordered === undefined) {
-        ctx.reporter.info(`systemd-resolved: ${RESOLVED_UNIT} has no Before=sysinit.target network.target nss-lookup.target line; its ordering is left as shipped`)
-        result.fact('ordering', 'as shipped')
-      } else {
-        ctx.tree.writeFile(RESOLVED_UNIT, reordered, {mode: entry.mode, owner: 'keel:systemd-resolved'})
-        result.wrote(RESOLVED_UNIT)
-        result.fact('ordering', 'beside the boot')
-      }
-    }
+    reorderPackagedUnit(ctx, result, RESOLVED_UNIT, RESOLVED_ORDER, 'systemd-resolved')
     return result.result()
   },
 }

@@ -2,6 +2,7 @@ import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {opensshServerFixup, SSH_HOSTKEY_CONFIG_PATH, SSH_KEYGEN_UNIT, SSH_KEYGEN_UNIT_PATH, SSH_SERVICE_DROPIN_PATH, SSHD_SERVICE_PATH, SSHD_SOCKET_PATH} from '../../../src/rootfs/fixups/openssh-server.js'
 import {RESOLVED_UNIT, resolvedBesideTheBoot, resolvedFixup} from '../../../src/rootfs/fixups/resolved.js'
+import {TIMESYNCD_UNIT, timesyncdBesideTheBoot, timesyncdFixup} from '../../../src/rootfs/fixups/timesyncd.js'
 import {statOverridesFixup} from '../../../src/rootfs/fixups/statoverrides.js'
 import {unitContext} from './ctx.js'
 import {syntheticTree} from './synthetic-tree.js'
@@ -86,6 +87,49 @@ describe('systemd-resolved', () => {
     expect(tree.get(RESOLVED_UNIT)).toMatchObject({mode: 0o644, owner: 'keel:systemd-resolved'})
     expect(result.written).toContain(RESOLVED_UNIT)
     expect(result.facts.ordering).toEqual(['beside the boot'])
+  })
+})
+
+describe('systemd-timesyncd', () => {
+  // The [Unit] section of bookworm's systemd-timesyncd 252.39-1~deb12u2, /lib/systemd/system/systemd-timesyncd.service.
+  const BOOKWORM_UNIT = [
+    '[Unit]',
+    'Description=Network Time Synchronization',
+    'ConditionCapability=CAP_SYS_TIME',
+    'ConditionVirtualization=!container',
+    'DefaultDependencies=no',
+    'After=systemd-sysusers.service',
+    'Before=time-set.target sysinit.target shutdown.target',
+    'Conflicts=shutdown.target',
+    'Wants=time-set.target',
+    '',
+    '[Service]',
+    'ExecStart=!!/lib/systemd/systemd-timesyncd',
+    '',
+  ].join('\n')
+
+  it('orders timesyncd beside the boot: no longer before sysinit.target, still before time-set.target', () => {
+    const out = timesyncdBesideTheBoot(BOOKWORM_UNIT)!
+    expect(out.split('\n').filter((l) => l.startsWith('Before='))).toEqual(['Before=time-set.target shutdown.target'])
+    expect(out.replace(/^Before=.*$/m, '')).toBe(BOOKWORM_UNIT.replace(/^Before=.*$/m, ''))
+    expect(timesyncdBesideTheBoot(BOOKWORM_UNIT.replace('time-set.target sysinit.target', 'sysinit.target'))).toBeUndefined()
+  })
+
+  it('rewrites the packaged unit only when the package is in the image, and leaves an unexpected unit as shipped', async () => {
+    const tree = syntheticTree()
+    tree.writeFile(TIMESYNCD_UNIT, BOOKWORM_UNIT, {mode: 0o644, owner: 'systemd-timesyncd'})
+    const result = await timesyncdFixup.run(unitContext(tree, ['systemd-timesyncd']))
+    expect(readFileSync(tree.hostPath(TIMESYNCD_UNIT), 'utf8')).toMatch(/^Before=time-set\.target shutdown\.target$/m)
+    expect(tree.get(TIMESYNCD_UNIT)).toMatchObject({mode: 0o644, owner: 'keel:systemd-timesyncd'})
+    expect(result.facts.ordering).toEqual(['beside the boot'])
+    const without = syntheticTree()
+    without.writeFile(TIMESYNCD_UNIT, BOOKWORM_UNIT, {mode: 0o644, owner: 'systemd-timesyncd'})
+    expect((await timesyncdFixup.run(unitContext(without))).written).toEqual([])
+    const changed = syntheticTree()
+    changed.writeFile(TIMESYNCD_UNIT, BOOKWORM_UNIT.replace(/^Before=.*$/m, 'Before=sysinit.target'), {mode: 0o644, owner: 'systemd-timesyncd'})
+    const asShipped = await timesyncdFixup.run(unitContext(changed, ['systemd-timesyncd']))
+    expect(asShipped.written).toEqual([])
+    expect(asShipped.facts.ordering).toEqual(['as shipped'])
   })
 })
 
