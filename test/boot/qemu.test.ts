@@ -8,7 +8,7 @@ describe('planQemu', () => {
 
   it('boots OVMF from read-only code and a private copy of the variables, on the overlay, never the image', () => {
     expect(after(tcg.argv, '-drive')).toEqual([
-      'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd',
+      'if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE.fd',
       'if=pflash,format=raw,unit=1,file=/run/k/OVMF_VARS.fd',
       'if=virtio,format=qcow2,file=/run/k/overlay.qcow2',
     ])
