@@ -19,8 +19,8 @@ import {recipeFilesFixup} from './recipe-files.js'
 import {resolvedFixup} from './resolved.js'
 import {shellsFixup} from './shells.js'
 import {statOverridesFixup} from './statoverrides.js'
-import {timesyncdFixup} from './timesyncd.js'
 import type {Fixup, FixupContext, NamedFixupResult} from './types.js'
+import {unitOrderFixup} from './unit-order.js'
 import {unitsFixup} from './units.js'
 
 export type {Fixup, FixupContext, FixupResult, NamedFixupResult} from './types.js'
@@ -46,7 +46,7 @@ export const FIXUPS: readonly Fixup[] = [
   netbaseFixup,
   loginFixup,
   resolvedFixup,
-  timesyncdFixup,
+  unitOrderFixup,
   caCertificatesFixup,
   osReleaseFixup,
   machineIdFixup,

@@ -58,14 +58,16 @@ describe('all fix-ups on a base-like tree', () => {
     expect(names.at(-1)).toBe('depmod')
   })
 
-  it('orders the real systemd-resolved unit beside the boot (the package\'s line had sysinit.target and network.target)', () => {
+  it('orders the real systemd-resolved and systemd-timesyncd units beside the boot (their lines had sysinit.target)', () => {
     const {tree, results} = builds[0]!
     const unit = readFileSync(tree.hostPath('usr/lib/systemd/system/systemd-resolved.service'), 'utf8')
     const before = unit.split('\n').filter((l) => l.startsWith('Before='))
     expect(before).toHaveLength(1)
     expect(before[0]!.split('=')[1]!.split(' ')).toEqual(expect.arrayContaining(['nss-lookup.target', 'network-online.target']))
     expect(before[0]).not.toMatch(/\b(sysinit|network)\.target\b/)
-    expect(results.find((r) => r.name === 'systemd-resolved')?.facts.ordering).toEqual(['beside the boot'])
+    const timesyncd = readFileSync(tree.hostPath('usr/lib/systemd/system/systemd-timesyncd.service'), 'utf8')
+    expect(timesyncd.split('\n').filter((l) => l.startsWith('Before='))).toEqual(['Before=time-set.target shutdown.target'])
+    expect(results.find((r) => r.name === 'unit-order')?.facts.ordering).toEqual(['systemd-resolved.service: beside the boot', 'systemd-timesyncd.service: beside the boot'])
   })
 
   it('is reproducible: same manifest, same results, same bytes for everything the fix-ups wrote', () => {

@@ -1,8 +1,8 @@
 import {readFileSync} from 'node:fs'
 import {describe, expect, it} from 'vitest'
 import {opensshServerFixup, SSH_HOSTKEY_CONFIG_PATH, SSH_KEYGEN_UNIT, SSH_KEYGEN_UNIT_PATH, SSH_SERVICE_DROPIN_PATH, SSHD_SERVICE_PATH, SSHD_SOCKET_PATH} from '../../../src/rootfs/fixups/openssh-server.js'
-import {RESOLVED_UNIT, resolvedBesideTheBoot, resolvedFixup} from '../../../src/rootfs/fixups/resolved.js'
-import {TIMESYNCD_UNIT, timesyncdBesideTheBoot, timesyncdFixup} from '../../../src/rootfs/fixups/timesyncd.js'
+import {resolvedFixup} from '../../../src/rootfs/fixups/resolved.js'
+import {BESIDE_THE_BOOT, rewriteBefore, unitOrderFixup} from '../../../src/rootfs/fixups/unit-order.js'
 import {statOverridesFixup} from '../../../src/rootfs/fixups/statoverrides.js'
 import {unitContext} from './ctx.js'
 import {syntheticTree} from './synthetic-tree.js'
@@ -71,22 +71,25 @@ describe('systemd-resolved', () => {
     '',
   ].join('\n')
 
+  const RESOLVED = BESIDE_THE_BOOT.find((e) => e.package === 'systemd-resolved')!
+  const RESOLVED_UNIT = RESOLVED.unit
+
   it('orders resolved beside the boot: no longer before sysinit.target and network.target, still before name lookups', () => {
-    const out = resolvedBesideTheBoot(BOOKWORM_UNIT)!
+    const out = rewriteBefore(BOOKWORM_UNIT, RESOLVED.rule)!
     expect(out.split('\n').filter((l) => l.startsWith('Before='))).toEqual(['Before=nss-lookup.target network-online.target shutdown.target initrd-switch-root.target'])
     // Everything else as shipped.
     expect(out.replace(/^Before=.*$/m, '')).toBe(BOOKWORM_UNIT.replace(/^Before=.*$/m, ''))
-    expect(resolvedBesideTheBoot(BOOKWORM_UNIT.replace('Before=sysinit.target ', 'Before='))).toBeUndefined()
+    expect(rewriteBefore(BOOKWORM_UNIT.replace('Before=sysinit.target ', 'Before='), RESOLVED.rule)).toBeUndefined()
   })
 
   it('rewrites the packaged unit in the tree, keeping its mode', async () => {
     const tree = syntheticTree()
     tree.writeFile(RESOLVED_UNIT, BOOKWORM_UNIT, {mode: 0o644, owner: 'systemd-resolved'})
-    const result = await resolvedFixup.run(unitContext(tree, ['systemd-resolved']))
+    const result = await unitOrderFixup.run(unitContext(tree, ['systemd-resolved']))
     expect(readFileSync(tree.hostPath(RESOLVED_UNIT), 'utf8')).toMatch(/^Before=nss-lookup\.target network-online\.target shutdown\.target/m)
-    expect(tree.get(RESOLVED_UNIT)).toMatchObject({mode: 0o644, owner: 'keel:systemd-resolved'})
-    expect(result.written).toContain(RESOLVED_UNIT)
-    expect(result.facts.ordering).toEqual(['beside the boot'])
+    expect(tree.get(RESOLVED_UNIT)).toMatchObject({mode: 0o644, owner: 'keel:unit-order'})
+    expect(result.written).toEqual([RESOLVED_UNIT])
+    expect(result.facts.ordering).toEqual(['systemd-resolved.service: beside the boot'])
   })
 })
 
@@ -108,28 +111,31 @@ describe('systemd-timesyncd', () => {
     '',
   ].join('\n')
 
+  const TIMESYNCD = BESIDE_THE_BOOT.find((e) => e.package === 'systemd-timesyncd')!
+  const TIMESYNCD_UNIT = TIMESYNCD.unit
+
   it('orders timesyncd beside the boot: no longer before sysinit.target, still before time-set.target', () => {
-    const out = timesyncdBesideTheBoot(BOOKWORM_UNIT)!
+    const out = rewriteBefore(BOOKWORM_UNIT, TIMESYNCD.rule)!
     expect(out.split('\n').filter((l) => l.startsWith('Before='))).toEqual(['Before=time-set.target shutdown.target'])
     expect(out.replace(/^Before=.*$/m, '')).toBe(BOOKWORM_UNIT.replace(/^Before=.*$/m, ''))
-    expect(timesyncdBesideTheBoot(BOOKWORM_UNIT.replace('time-set.target sysinit.target', 'sysinit.target'))).toBeUndefined()
+    expect(rewriteBefore(BOOKWORM_UNIT.replace('time-set.target sysinit.target', 'sysinit.target'), TIMESYNCD.rule)).toBeUndefined()
   })
 
   it('rewrites the packaged unit only when the package is in the image, and leaves an unexpected unit as shipped', async () => {
     const tree = syntheticTree()
     tree.writeFile(TIMESYNCD_UNIT, BOOKWORM_UNIT, {mode: 0o644, owner: 'systemd-timesyncd'})
-    const result = await timesyncdFixup.run(unitContext(tree, ['systemd-timesyncd']))
+    const result = await unitOrderFixup.run(unitContext(tree, ['systemd-timesyncd']))
     expect(readFileSync(tree.hostPath(TIMESYNCD_UNIT), 'utf8')).toMatch(/^Before=time-set\.target shutdown\.target$/m)
-    expect(tree.get(TIMESYNCD_UNIT)).toMatchObject({mode: 0o644, owner: 'keel:systemd-timesyncd'})
-    expect(result.facts.ordering).toEqual(['beside the boot'])
+    expect(tree.get(TIMESYNCD_UNIT)).toMatchObject({mode: 0o644, owner: 'keel:unit-order'})
+    expect(result.facts.ordering).toEqual(['systemd-timesyncd.service: beside the boot'])
     const without = syntheticTree()
     without.writeFile(TIMESYNCD_UNIT, BOOKWORM_UNIT, {mode: 0o644, owner: 'systemd-timesyncd'})
-    expect((await timesyncdFixup.run(unitContext(without))).written).toEqual([])
+    expect((await unitOrderFixup.run(unitContext(without))).written).toEqual([])
     const changed = syntheticTree()
     changed.writeFile(TIMESYNCD_UNIT, BOOKWORM_UNIT.replace(/^Before=.*$/m, 'Before=sysinit.target'), {mode: 0o644, owner: 'systemd-timesyncd'})
-    const asShipped = await timesyncdFixup.run(unitContext(changed, ['systemd-timesyncd']))
+    const asShipped = await unitOrderFixup.run(unitContext(changed, ['systemd-timesyncd']))
     expect(asShipped.written).toEqual([])
-    expect(asShipped.facts.ordering).toEqual(['as shipped'])
+    expect(asShipped.facts.ordering).toEqual(['systemd-timesyncd.service: as shipped'])
   })
 })
 
