@@ -1,5 +1,5 @@
-import {statSync} from 'node:fs'
-import {libraryClosure} from './closure.js'
+import {closeSync, openSync, readSync, statSync} from 'node:fs'
+import {libraryClosures} from './closure.js'
 import {elfMachineFor} from './elf.js'
 import {listTreeDir, readTreeText, resolveInTree} from './fixups/util.js'
 import type {RootTree} from './tree.js'
@@ -86,11 +86,12 @@ export function unitPrograms(tree: RootTree, unit: string): string[] {
 export function planBootPrefetch(tree: RootTree, machine: number, budget = BOOT_PREFETCH_BUDGET_BYTES): string[] {
   const generators = listTreeDir(tree, 'usr/lib/systemd/system-generators').map((g) => `usr/lib/systemd/system-generators/${g}`)
   const programs = [...generators, ...bootUnits(tree).flatMap((unit) => unitPrograms(tree, unit))]
+  const [systemd, ...programClosures] = libraryClosures(tree, [['usr/lib/systemd/systemd'], ...programs.map((program) => [program, ...scriptInterpreter(tree, program)])], machine)
   const groups = [
-    libraryClosure(tree, ['usr/lib/systemd/systemd'], machine),
+    systemd!,
     ...BOOT_CONFIG_DIRS.map((dir) => regularFilesIn(tree, dir)),
     [...tree.entries.keys()].filter((path) => MODULE_INDEX.test(path)).sort(),
-    ...programs.map((program) => libraryClosure(tree, [program, ...scriptInterpreter(tree, program)], machine)),
+    ...programClosures,
   ]
   const listed = new Set<string>()
   const out: string[] = []
@@ -149,11 +150,19 @@ function regularFilesIn(tree: RootTree, dir: string): string[] {
   return listTreeDir(tree, dir).map((name) => `${dir}/${name}`).filter((path) => tree.entries.get(path)?.type === 'file')
 }
 
-/** A script's #! interpreter, so the shell a keel unit runs is read ahead too. */
+/** A script's #! interpreter, so the shell a keel unit runs is read ahead too. Reads the first line only. */
 function scriptInterpreter(tree: RootTree, program: string): string[] {
   const resolved = resolveInTree(tree, program)
-  if (tree.entries.get(resolved)?.type !== 'file' || statSync(tree.hostPath(resolved)).size > 1 << 20) return []
-  const head = readTreeText(tree, resolved)?.slice(0, 256)
-  const shebang = head?.startsWith('#!') ? head.slice(2).split('\n')[0]!.trim().split(/\s+/)[0] : undefined
+  if (tree.entries.get(resolved)?.type !== 'file') return []
+  const fd = openSync(tree.hostPath(resolved), 'r')
+  const head = Buffer.alloc(256)
+  let length: number
+  try {
+    length = readSync(fd, head, 0, head.length, 0)
+  } finally {
+    closeSync(fd)
+  }
+  const text = head.toString('latin1', 0, length)
+  const shebang = text.startsWith('#!') ? text.slice(2).split('\n')[0]!.trim().split(/\s+/)[0] : undefined
   return shebang?.startsWith('/') ? [shebang.slice(1)] : []
 }

@@ -55,31 +55,38 @@ export function checkLibraryClosure(tree: RootTree, opts: {machine: number; elfC
  * the tree, and libraries that do not resolve, are left out (checkLibraryClosure reports those).
  */
 export function libraryClosure(tree: RootTree, roots: readonly string[], machine: number): string[] {
+  return libraryClosures(tree, [roots], machine)[0]!
+}
+
+/** libraryClosure of each group of roots, with one resolver and one reading of ld.so.conf for all of them. */
+export function libraryClosures(tree: RootTree, groups: ReadonlyArray<readonly string[]>, machine: number): string[][] {
   const resolver = new TreeResolver(tree)
   const systemDirs = [...defaultLibraryDirs(machine), ...ldSoConfDirs(resolver)]
-  const found = new Set<string>()
-  // `loaderDirs`: RUNPATHs of the objects that load this one, which is how a library without a RUNPATH of its
-  // own still finds a dependency in a private directory (libsystemd-core → libsystemd-shared).
-  const visit = (path: string, loaderDirs: readonly string[]): void => {
-    const resolved = resolver.resolve(path)
-    if (resolved === undefined || found.has(resolved) || !resolver.isFile(resolved)) return
-    found.add(resolved)
-    const entry = tree.entries.get(resolved)
-    const elf = readElfFile(tree.hostPath(entry?.type === 'hardlink' ? entry.linkTarget! : resolved))
-    if (!elf?.dynamic || elf.machine !== machine) return
-    const origin = parentOf(resolved)
-    const inherited = [...(elf.runpath.length ? elf.runpath : elf.rpath).map((dir) => expandOrigin(dir, origin)), ...loaderDirs]
-    if (elf.interpreter !== undefined) visit(elf.interpreter, [])
-    for (const name of elf.needed) {
-      if (name.includes('/')) visit(expandOrigin(name, origin), inherited)
-      else {
-        const dir = [...inherited, ...systemDirs].find((d) => resolver.isFile(`${d}/${name}`))
-        if (dir !== undefined) visit(`${dir}/${name}`, inherited)
+  return groups.map((roots) => {
+    const found = new Set<string>()
+    // `loaderDirs`: RUNPATHs of the objects that load this one, which is how a library without a RUNPATH of its
+    // own still finds a dependency in a private directory (libsystemd-core → libsystemd-shared).
+    const visit = (path: string, loaderDirs: readonly string[]): void => {
+      const resolved = resolver.resolve(path)
+      if (resolved === undefined || found.has(resolved) || !resolver.isFile(resolved)) return
+      found.add(resolved)
+      const entry = tree.entries.get(resolved)
+      const elf = readElfFile(tree.hostPath(entry?.type === 'hardlink' ? entry.linkTarget! : resolved))
+      if (!elf?.dynamic || elf.machine !== machine) return
+      const origin = parentOf(resolved)
+      const inherited = [...(elf.runpath.length ? elf.runpath : elf.rpath).map((dir) => expandOrigin(dir, origin)), ...loaderDirs]
+      if (elf.interpreter !== undefined) visit(elf.interpreter, [])
+      for (const name of elf.needed) {
+        if (name.includes('/')) visit(expandOrigin(name, origin), inherited)
+        else {
+          const dir = [...inherited, ...systemDirs].find((d) => resolver.isFile(`${d}/${name}`))
+          if (dir !== undefined) visit(`${dir}/${name}`, inherited)
+        }
       }
     }
-  }
-  for (const root of roots) visit(root, [])
-  return [...found].sort(compareBytes)
+    for (const root of roots) visit(root, [])
+    return [...found].sort(compareBytes)
+  })
 }
 
 interface DynamicElf {
