@@ -58,7 +58,7 @@ describe('all fix-ups on a base-like tree', () => {
     expect(names.at(-1)).toBe('depmod')
   })
 
-  it('orders the real systemd-resolved and systemd-timesyncd units beside the boot (their lines had sysinit.target)', () => {
+  it('orders the real resolved, timesyncd, journal-flush and update-utmp units beside the boot (as bookworm ships them)', () => {
     const {tree, results} = builds[0]!
     const unit = readFileSync(tree.hostPath('usr/lib/systemd/system/systemd-resolved.service'), 'utf8')
     const before = unit.split('\n').filter((l) => l.startsWith('Before='))
@@ -67,7 +67,17 @@ describe('all fix-ups on a base-like tree', () => {
     expect(before[0]).not.toMatch(/\b(sysinit|network)\.target\b/)
     const timesyncd = readFileSync(tree.hostPath('usr/lib/systemd/system/systemd-timesyncd.service'), 'utf8')
     expect(timesyncd.split('\n').filter((l) => l.startsWith('Before='))).toEqual(['Before=time-set.target shutdown.target'])
-    expect(results.find((r) => r.name === 'unit-order')?.facts.ordering).toEqual(['systemd-resolved.service: beside the boot', 'systemd-timesyncd.service: beside the boot'])
+    const flush = readFileSync(tree.hostPath('usr/lib/systemd/system/systemd-journal-flush.service'), 'utf8')
+    expect(flush).not.toMatch(/^Before=/m)
+    expect(flush).toMatch(/^After=systemd-journald\.service systemd-remount-fs\.service$/m)
+    const utmp = readFileSync(tree.hostPath('usr/lib/systemd/system/systemd-update-utmp.service'), 'utf8')
+    expect(utmp.split('\n').filter((l) => l.startsWith('Before='))).toEqual(['Before=shutdown.target'])
+    expect(results.find((r) => r.name === 'unit-order')?.facts.ordering).toEqual([
+      'systemd-journal-flush.service: beside the boot',
+      'systemd-resolved.service: beside the boot',
+      'systemd-timesyncd.service: beside the boot',
+      'systemd-update-utmp.service: beside the boot',
+    ])
   })
 
   it('is reproducible: same manifest, same results, same bytes for everything the fix-ups wrote', () => {

@@ -170,3 +170,52 @@ describe('stat-overrides', () => {
     expect(r.facts.overridden).toEqual(['/etc/sudoers root:root 440'])
   })
 })
+
+describe('systemd: the journal flush and the utmp boot record beside the boot', () => {
+  // The [Unit] sections of bookworm's systemd 252.39-1~deb12u2, /lib/systemd/system/<unit>.
+  const FLUSH = [
+    '[Unit]',
+    'Description=Flush Journal to Persistent Storage',
+    'DefaultDependencies=no',
+    'Wants=systemd-journald.service',
+    'After=systemd-journald.service systemd-remount-fs.service',
+    'Before=systemd-tmpfiles-setup.service',
+    'RequiresMountsFor=/var/log/journal',
+    'ConditionPathExists=!/etc/initrd-release',
+    '',
+  ].join('\n')
+  const UTMP = [
+    '[Unit]',
+    'Description=Record System Boot/Shutdown in UTMP',
+    'DefaultDependencies=no',
+    'RequiresMountsFor=/var/log/wtmp',
+    'Conflicts=shutdown.target',
+    'After=systemd-remount-fs.service systemd-tmpfiles-setup.service auditd.service',
+    'Before=sysinit.target shutdown.target',
+    '',
+  ].join('\n')
+  const cases = [
+    {name: 'systemd-journal-flush.service', shipped: FLUSH, before: [] as string[]},
+    {name: 'systemd-update-utmp.service', shipped: UTMP, before: ['Before=shutdown.target']},
+  ]
+
+  for (const {name, shipped, before} of cases) {
+    const entry = BESIDE_THE_BOOT.find((e) => e.unit.endsWith(`/${name}`))!
+    it(`${name}: only the Before= line changes, to ${before.length ? before.join('') : 'none'}`, () => {
+      const out = rewriteBefore(shipped, entry.rule)!
+      expect(out.split('\n').filter((l) => l.startsWith('Before='))).toEqual(before)
+      // Every other line as shipped, in order (After=, RequiresMountsFor= and the conditions stay).
+      expect(out.split('\n')).toEqual(shipped.split('\n').flatMap((l) => (l.startsWith('Before=') ? before : [l])))
+    })
+  }
+
+  it('rewrites both in a tree with systemd, and leaves a unit with two Before= lines as shipped', async () => {
+    const tree = syntheticTree()
+    for (const {name, shipped} of cases) tree.writeFile(`usr/lib/systemd/system/${name}`, shipped, {mode: 0o644, owner: 'systemd'})
+    const result = await unitOrderFixup.run(unitContext(tree, ['systemd']))
+    expect(result.facts.ordering).toEqual(['systemd-journal-flush.service: beside the boot', 'systemd-update-utmp.service: beside the boot'])
+    expect(readFileSync(tree.hostPath('usr/lib/systemd/system/systemd-journal-flush.service'), 'utf8')).not.toMatch(/^Before=/m)
+    const utmp = BESIDE_THE_BOOT.find((e) => e.unit.endsWith('/systemd-update-utmp.service'))!
+    expect(rewriteBefore(UTMP.replace('Before=sysinit.target shutdown.target', 'Before=sysinit.target\nBefore=shutdown.target'), utmp.rule)).toBeUndefined()
+  })
+})
