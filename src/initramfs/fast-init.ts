@@ -94,7 +94,7 @@ device() {
 }
 # 30 s for a device to appear (systemd's initrd waits 90 s for its own; a slow disk is handed over).
 wait_device() {
-  local d
+  local d i
   for ((i = 1; i <= 1000; i++)); do
     d=$(device "$1") && [ -n "$d" ] && { echo "$d"; return 0; }
     ((i % 50 == 0)) && load_drivers
