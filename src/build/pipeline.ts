@@ -20,6 +20,7 @@ import {buildRootfs} from '../rootfs/build.js'
 import {deriveVerityIdentity, formatVerity} from '../verity/format.js'
 import {FIRST_BOOT_ENTRY, loaderConf, slotBootFiles, espEntries} from '../boot/entries.js'
 import {installBootAssessment, installFirstBootDone} from './first-boot.js'
+import {installEspMount} from './esp-mount.js'
 import {installRootGrowth} from './root-growth.js'
 import {installBootPrefetch} from '../rootfs/boot-prefetch.js'
 import {type BuildConfig, bakedConfigCpio} from '../platforms/baked-config.js'
@@ -87,6 +88,7 @@ export async function buildImage(opts: BuildOptions, step: StepRunner = quietSte
       installFirstBootDone(tree)
       installBootAssessment(tree)
       installRootGrowth(tree)
+      installEspMount(tree)
       // Last before /usr is imaged: the read-ahead list names keel's own units' programs too.
       installBootPrefetch(tree, recipe.distribution.architecture)
       const usr = await timed('usr', 'Making the /usr image', (reporter) => makeUsrImage(tree, {...recipe.usr, output: join(staging, `usr.${recipe.usr.filesystem}`), seed, epoch, reporter}))

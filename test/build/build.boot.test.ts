@@ -108,7 +108,8 @@ describe('keel build recipes/base.yaml --platform qemu', () => {
     expect(Number(growth['disk-sectors']) * 512).toBe(8 * 2 ** 30 + TEST_DISK_GROWTH_MIB * 2 ** 20)
     expect(Number(growth['root-bytes'])).toBeGreaterThan(TEST_DISK_GROWTH_MIB * 2 ** 20 + 2 * 2 ** 30)
     // The first boot ran the one-shot entry (with ignition.firstboot); once up, the default is the normal one.
-    expect(facts('first-boot')).toMatchObject({'firstboot-arg': '1', 'default-has-firstboot': '0'})
+    // /boot is the ESP, mounted on access by keel's static units (no gpt-auto generator in base.yaml).
+    expect(facts('first-boot')).toMatchObject({'firstboot-arg': '1', 'esp-on-boot': '1', 'default-has-firstboot': '0'})
     expect(facts('first-boot')['default-entries']).toMatch(/^keel-a[+.]/)
   })
 

@@ -153,7 +153,7 @@ describe('extras: sshd and first boot', () => {
   })
 
   it('first boot: flag on this boot, the default (a glob) matches only entries without it', () => {
-    const good = 'firstboot-arg=1\ndone-unit=success active\nloader-default=keel-[ab][+.]*\ndefault-entries= keel-a.conf\ndefault-has-firstboot=0\n'
+    const good = 'firstboot-arg=1\ndone-unit=success active\nesp-on-boot=1\nloader-default=keel-[ab][+.]*\ndefault-entries= keel-a.conf\ndefault-has-firstboot=0\n'
     const r = firstBootVerdict(good)
     expect(r).toMatchObject({status: 'pass', detail: 'first boot ran with ignition.firstboot; the default now boots keel-a.conf (normal boot)'})
     const stuck = firstBootVerdict(good.replace('default-entries= keel-a.conf', 'default-entries= keel-a-firstboot.conf').replace('default-has-firstboot=0', 'default-has-firstboot=1'))
@@ -161,5 +161,6 @@ describe('extras: sshd and first boot', () => {
     expect(stuck.detail).toBe("default entries with ignition.firstboot: '1', want '0'")
     const none = firstBootVerdict(good.replace('default-entries= keel-a.conf', 'default-entries='))
     expect(none.detail).toBe("entries matching the loader default 'keel-[ab][+.]*': (nothing)")
+    expect(firstBootVerdict(good.replace('esp-on-boot=1', 'esp-on-boot=0')).detail).toBe("the ESP mounted on /boot when read: '0', want '1'")
   })
 })
