@@ -81,7 +81,7 @@ function reorder(ctx: FixupContext, result: ResultBuilder, {unit, rule}: UnitReo
   const name = unit.slice(unit.lastIndexOf('/') + 1)
   const reordered = rewriteBefore(readFileSync(ctx.tree.hostPath(unit), 'utf8'), rule)
   if (reordered === undefined) {
-    ctx.reporter.info(`unit-order: ${unit} has no Before= line with ${[...rule.drop, ...rule.require].join(' ')}; its ordering is left as shipped`)
+    ctx.reporter.info(`unit-order: ${unit} has not exactly one Before= line, with ${[...rule.drop, ...rule.require].join(' ')}; its ordering is left as shipped`)
     result.fact('ordering', `${name}: as shipped`)
     return
   }

@@ -52,91 +52,6 @@ describe('systemd-resolved', () => {
     await resolvedFixup.run(unitContext(other))
     expect(other.get('etc/resolv.conf')).toBeUndefined()
   })
-
-  // The [Unit] section of bookworm's systemd-resolved 252.39-1~deb12u2, /lib/systemd/system/systemd-resolved.service.
-  const BOOKWORM_UNIT = [
-    '[Unit]',
-    'Description=Network Name Resolution',
-    'DefaultDependencies=no',
-    'After=systemd-sysctl.service systemd-sysusers.service',
-    'Before=sysinit.target network.target nss-lookup.target shutdown.target initrd-switch-root.target',
-    'Conflicts=shutdown.target initrd-switch-root.target',
-    'Wants=nss-lookup.target',
-    '',
-    '[Service]',
-    'Type=notify',
-    '',
-    '[Install]',
-    'WantedBy=sysinit.target',
-    '',
-  ].join('\n')
-
-  const RESOLVED = BESIDE_THE_BOOT.find((e) => e.package === 'systemd-resolved')!
-  const RESOLVED_UNIT = RESOLVED.unit
-
-  it('orders resolved beside the boot: no longer before sysinit.target and network.target, still before name lookups', () => {
-    const out = rewriteBefore(BOOKWORM_UNIT, RESOLVED.rule)!
-    expect(out.split('\n').filter((l) => l.startsWith('Before='))).toEqual(['Before=nss-lookup.target network-online.target shutdown.target initrd-switch-root.target'])
-    // Everything else as shipped.
-    expect(out.replace(/^Before=.*$/m, '')).toBe(BOOKWORM_UNIT.replace(/^Before=.*$/m, ''))
-    expect(rewriteBefore(BOOKWORM_UNIT.replace('Before=sysinit.target ', 'Before='), RESOLVED.rule)).toBeUndefined()
-  })
-
-  it('rewrites the packaged unit in the tree, keeping its mode', async () => {
-    const tree = syntheticTree()
-    tree.writeFile(RESOLVED_UNIT, BOOKWORM_UNIT, {mode: 0o644, owner: 'systemd-resolved'})
-    const result = await unitOrderFixup.run(unitContext(tree, ['systemd-resolved']))
-    expect(readFileSync(tree.hostPath(RESOLVED_UNIT), 'utf8')).toMatch(/^Before=nss-lookup\.target network-online\.target shutdown\.target/m)
-    expect(tree.get(RESOLVED_UNIT)).toMatchObject({mode: 0o644, owner: 'keel:unit-order'})
-    expect(result.written).toEqual([RESOLVED_UNIT])
-    expect(result.facts.ordering).toEqual(['systemd-resolved.service: beside the boot'])
-  })
-})
-
-describe('systemd-timesyncd', () => {
-  // The [Unit] section of bookworm's systemd-timesyncd 252.39-1~deb12u2, /lib/systemd/system/systemd-timesyncd.service.
-  const BOOKWORM_UNIT = [
-    '[Unit]',
-    'Description=Network Time Synchronization',
-    'ConditionCapability=CAP_SYS_TIME',
-    'ConditionVirtualization=!container',
-    'DefaultDependencies=no',
-    'After=systemd-sysusers.service',
-    'Before=time-set.target sysinit.target shutdown.target',
-    'Conflicts=shutdown.target',
-    'Wants=time-set.target',
-    '',
-    '[Service]',
-    'ExecStart=!!/lib/systemd/systemd-timesyncd',
-    '',
-  ].join('\n')
-
-  const TIMESYNCD = BESIDE_THE_BOOT.find((e) => e.package === 'systemd-timesyncd')!
-  const TIMESYNCD_UNIT = TIMESYNCD.unit
-
-  it('orders timesyncd beside the boot: no longer before sysinit.target, still before time-set.target', () => {
-    const out = rewriteBefore(BOOKWORM_UNIT, TIMESYNCD.rule)!
-    expect(out.split('\n').filter((l) => l.startsWith('Before='))).toEqual(['Before=time-set.target shutdown.target'])
-    expect(out.replace(/^Before=.*$/m, '')).toBe(BOOKWORM_UNIT.replace(/^Before=.*$/m, ''))
-    expect(rewriteBefore(BOOKWORM_UNIT.replace('time-set.target sysinit.target', 'sysinit.target'), TIMESYNCD.rule)).toBeUndefined()
-  })
-
-  it('rewrites the packaged unit only when the package is in the image, and leaves an unexpected unit as shipped', async () => {
-    const tree = syntheticTree()
-    tree.writeFile(TIMESYNCD_UNIT, BOOKWORM_UNIT, {mode: 0o644, owner: 'systemd-timesyncd'})
-    const result = await unitOrderFixup.run(unitContext(tree, ['systemd-timesyncd']))
-    expect(readFileSync(tree.hostPath(TIMESYNCD_UNIT), 'utf8')).toMatch(/^Before=time-set\.target shutdown\.target$/m)
-    expect(tree.get(TIMESYNCD_UNIT)).toMatchObject({mode: 0o644, owner: 'keel:unit-order'})
-    expect(result.facts.ordering).toEqual(['systemd-timesyncd.service: beside the boot'])
-    const without = syntheticTree()
-    without.writeFile(TIMESYNCD_UNIT, BOOKWORM_UNIT, {mode: 0o644, owner: 'systemd-timesyncd'})
-    expect((await unitOrderFixup.run(unitContext(without))).written).toEqual([])
-    const changed = syntheticTree()
-    changed.writeFile(TIMESYNCD_UNIT, BOOKWORM_UNIT.replace(/^Before=.*$/m, 'Before=sysinit.target'), {mode: 0o644, owner: 'systemd-timesyncd'})
-    const asShipped = await unitOrderFixup.run(unitContext(changed, ['systemd-timesyncd']))
-    expect(asShipped.written).toEqual([])
-    expect(asShipped.facts.ordering).toEqual(['systemd-timesyncd.service: as shipped'])
-  })
 })
 
 describe('stat-overrides', () => {
@@ -171,8 +86,39 @@ describe('stat-overrides', () => {
   })
 })
 
-describe('systemd: the journal flush and the utmp boot record beside the boot', () => {
-  // The [Unit] sections of bookworm's systemd 252.39-1~deb12u2, /lib/systemd/system/<unit>.
+describe('unit-order: packaged units beside the boot', () => {
+  // The [Unit] sections as bookworm ships them (systemd 252.39-1~deb12u2, /lib/systemd/system/<unit>).
+  const RESOLVED = [
+    '[Unit]',
+    'Description=Network Name Resolution',
+    'DefaultDependencies=no',
+    'After=systemd-sysctl.service systemd-sysusers.service',
+    'Before=sysinit.target network.target nss-lookup.target shutdown.target initrd-switch-root.target',
+    'Conflicts=shutdown.target initrd-switch-root.target',
+    'Wants=nss-lookup.target',
+    '',
+    '[Service]',
+    'Type=notify',
+    '',
+    '[Install]',
+    'WantedBy=sysinit.target',
+    '',
+  ].join('\n')
+  const TIMESYNCD = [
+    '[Unit]',
+    'Description=Network Time Synchronization',
+    'ConditionCapability=CAP_SYS_TIME',
+    'ConditionVirtualization=!container',
+    'DefaultDependencies=no',
+    'After=systemd-sysusers.service',
+    'Before=time-set.target sysinit.target shutdown.target',
+    'Conflicts=shutdown.target',
+    'Wants=time-set.target',
+    '',
+    '[Service]',
+    'ExecStart=!!/lib/systemd/systemd-timesyncd',
+    '',
+  ].join('\n')
   const FLUSH = [
     '[Unit]',
     'Description=Flush Journal to Persistent Storage',
@@ -194,28 +140,65 @@ describe('systemd: the journal flush and the utmp boot record beside the boot', 
     'Before=sysinit.target shutdown.target',
     '',
   ].join('\n')
+  // `unexpected`: the unit as a changed upstream might ship it; it must be left as shipped.
   const cases = [
-    {name: 'systemd-journal-flush.service', shipped: FLUSH, before: [] as string[]},
-    {name: 'systemd-update-utmp.service', shipped: UTMP, before: ['Before=shutdown.target']},
+    {
+      name: 'systemd-resolved.service',
+      package: 'systemd-resolved',
+      shipped: RESOLVED,
+      before: ['Before=nss-lookup.target network-online.target shutdown.target initrd-switch-root.target'],
+      unexpected: RESOLVED.replace('Before=sysinit.target ', 'Before='),
+    },
+    {
+      name: 'systemd-timesyncd.service',
+      package: 'systemd-timesyncd',
+      shipped: TIMESYNCD,
+      before: ['Before=time-set.target shutdown.target'],
+      unexpected: TIMESYNCD.replace('time-set.target sysinit.target', 'sysinit.target'),
+    },
+    {name: 'systemd-journal-flush.service', package: 'systemd', shipped: FLUSH, before: [] as string[], unexpected: FLUSH.replace(/^Before=.*$/m, 'Before=sysinit.target')},
+    {
+      name: 'systemd-update-utmp.service',
+      package: 'systemd',
+      shipped: UTMP,
+      before: ['Before=shutdown.target'],
+      unexpected: UTMP.replace('Before=sysinit.target shutdown.target', 'Before=sysinit.target\nBefore=shutdown.target'),
+    },
   ]
 
-  for (const {name, shipped, before} of cases) {
-    const entry = BESIDE_THE_BOOT.find((e) => e.unit.endsWith(`/${name}`))!
+  it('covers every entry of BESIDE_THE_BOOT', () => {
+    expect(cases.map((c) => `usr/lib/systemd/system/${c.name}`)).toEqual(BESIDE_THE_BOOT.map((e) => e.unit))
+  })
+
+  for (const {name, package: pkg, shipped, before, unexpected} of cases) {
+    const entry = BESIDE_THE_BOOT.find((e) => e.unit === `usr/lib/systemd/system/${name}`)!
+
     it(`${name}: only the Before= line changes, to ${before.length ? before.join('') : 'none'}`, () => {
+      expect(entry.package).toBe(pkg)
       const out = rewriteBefore(shipped, entry.rule)!
       expect(out.split('\n').filter((l) => l.startsWith('Before='))).toEqual(before)
       // Every other line as shipped, in order (After=, RequiresMountsFor= and the conditions stay).
       expect(out.split('\n')).toEqual(shipped.split('\n').flatMap((l) => (l.startsWith('Before=') ? before : [l])))
+      expect(rewriteBefore(unexpected, entry.rule)).toBeUndefined()
+    })
+
+    it(`${name}: rewritten in the tree (mode kept) only with ${pkg} in the image; an unexpected unit stays as shipped`, async () => {
+      const tree = syntheticTree()
+      tree.writeFile(entry.unit, shipped, {mode: 0o644, owner: pkg})
+      const result = await unitOrderFixup.run(unitContext(tree, [pkg]))
+      expect(readFileSync(tree.hostPath(entry.unit), 'utf8').split('\n').filter((l) => l.startsWith('Before='))).toEqual(before)
+      expect(tree.get(entry.unit)).toMatchObject({mode: 0o644, owner: 'keel:unit-order'})
+      expect(result.written).toEqual([entry.unit])
+      expect(result.facts.ordering).toEqual([`${name}: beside the boot`])
+      const without = syntheticTree()
+      without.writeFile(entry.unit, shipped, {mode: 0o644, owner: pkg})
+      expect((await unitOrderFixup.run(unitContext(without))).written).toEqual([])
+      const changed = syntheticTree()
+      changed.writeFile(entry.unit, unexpected, {mode: 0o644, owner: pkg})
+      const asShipped = await unitOrderFixup.run(unitContext(changed, [pkg]))
+      expect(asShipped.written).toEqual([])
+      expect(asShipped.facts.ordering).toEqual([`${name}: as shipped`])
+      expect(readFileSync(changed.hostPath(entry.unit), 'utf8')).toBe(unexpected)
     })
   }
-
-  it('rewrites both in a tree with systemd, and leaves a unit with two Before= lines as shipped', async () => {
-    const tree = syntheticTree()
-    for (const {name, shipped} of cases) tree.writeFile(`usr/lib/systemd/system/${name}`, shipped, {mode: 0o644, owner: 'systemd'})
-    const result = await unitOrderFixup.run(unitContext(tree, ['systemd']))
-    expect(result.facts.ordering).toEqual(['systemd-journal-flush.service: beside the boot', 'systemd-update-utmp.service: beside the boot'])
-    expect(readFileSync(tree.hostPath('usr/lib/systemd/system/systemd-journal-flush.service'), 'utf8')).not.toMatch(/^Before=/m)
-    const utmp = BESIDE_THE_BOOT.find((e) => e.unit.endsWith('/systemd-update-utmp.service'))!
-    expect(rewriteBefore(UTMP.replace('Before=sysinit.target shutdown.target', 'Before=sysinit.target\nBefore=shutdown.target'), utmp.rule)).toBeUndefined()
-  })
 })
